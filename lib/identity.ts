@@ -1,0 +1,72 @@
+import { createHmac, timingSafeEqual } from 'node:crypto';
+import type { Request } from 'express';
+import { passwordError } from './errors';
+import { checkKnownOptions, OptionsError } from './options';
+import type { AuthenticateHook } from './types';
+
+/** Options of `signedProxyIdentity`. */
+export interface SignedProxyIdentityOptions {
+  /** Nova's `metadata_proxy_shared_secret`: at least 16 characters. */
+  readonly secret: string;
+}
+
+/** The caller a signed metadata proxy request speaks for. */
+export interface ProxyPrincipal {
+  /** The instance the proxy vouches for (`X-Instance-ID`). */
+  readonly instanceId: string;
+  /** The instance's project (`X-Tenant-ID`); the host's `lookupInstance` should check it. */
+  readonly projectId: string;
+}
+
+const MIN_SECRET_LENGTH = 16;
+const INSTANCE_ID = 'x-instance-id';
+const TENANT_ID = 'x-tenant-id';
+const SIGNATURE = 'x-instance-id-signature';
+const HEADER_NAMES: Record<string, string> = {
+  [INSTANCE_ID]: 'X-Instance-ID',
+  [TENANT_ID]: 'X-Tenant-ID',
+  [SIGNATURE]: 'X-Instance-ID-Signature',
+};
+
+function singleHeader(req: Request, name: string): string {
+  const values = req.headersDistinct[name];
+  if (!values || values.length === 0 || values[0] === '') {
+    throw passwordError('BAD_REQUEST', `The ${HEADER_NAMES[name]} header is missing.`);
+  }
+  if (values.length > 1) {
+    throw passwordError('BAD_REQUEST', `The ${HEADER_NAMES[name]} header is repeated.`);
+  }
+  return values[0];
+}
+
+/**
+ * An `authenticate` hook for Nova/Neutron's signed metadata proxy headers: `X-Instance-ID`,
+ * `X-Tenant-ID` and `X-Instance-ID-Signature`, the hex HMAC-SHA256 of the instance id keyed with the
+ * shared secret. A missing or repeated header answers 400 `BAD_REQUEST`; a wrong signature 403
+ * `FORBIDDEN`, compared in constant time.
+ */
+export function signedProxyIdentity(options: SignedProxyIdentityOptions): AuthenticateHook<ProxyPrincipal> {
+  const where = 'signedProxyIdentity()';
+  checkKnownOptions(where, options, ['secret']);
+  if (typeof options.secret !== 'string' || options.secret.length < MIN_SECRET_LENGTH) {
+    throw new OptionsError(
+      options.secret === undefined ? 'ERR_MISSING_OPTION' : 'ERR_INVALID_OPTION',
+      `${where}: \`secret\` must be a string of at least ${MIN_SECRET_LENGTH} characters, the metadata ` +
+        'proxy shared secret; make one with `openssl rand -hex 32`.',
+    );
+  }
+  const { secret } = options;
+  return (req) => {
+    const instanceId = singleHeader(req, INSTANCE_ID);
+    const projectId = singleHeader(req, TENANT_ID);
+    const signature = Buffer.from(singleHeader(req, SIGNATURE));
+    const expected = Buffer.from(createHmac('sha256', secret).update(instanceId).digest('hex'));
+    // timingSafeEqual needs equal lengths; a wrong length is still compared, against itself.
+    const matches =
+      signature.length === expected.length
+        ? timingSafeEqual(signature, expected)
+        : !timingSafeEqual(expected, expected);
+    if (!matches) throw passwordError('FORBIDDEN', 'Invalid proxy request signature.');
+    return { instanceId, projectId };
+  };
+}

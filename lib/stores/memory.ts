@@ -1,0 +1,99 @@
+import type { PasswordStore } from '../types';
+
+const SWEEP_INTERVAL_MS = 60_000;
+
+// Canonical base64 is kept as the latin1 string of its bytes (one heap byte per ciphertext byte
+// instead of 4/3), behind a NUL tag; a raw value that starts with a tag character is escaped.
+const PACKED = '\u0000';
+const ESCAPED = '\u0001';
+const CANONICAL_BASE64 = /^(?:[A-Za-z0-9+/]{4})+(?:[A-Za-z0-9+/]{2}==|[A-Za-z0-9+/]{3}=)?$/;
+
+function pack(value: string): string {
+  if (value.length >= 16 && CANONICAL_BASE64.test(value)) {
+    const bytes = Buffer.from(value, 'base64');
+    if (bytes.toString('base64') === value) return PACKED + bytes.toString('latin1');
+  }
+  return value.startsWith(PACKED) || value.startsWith(ESCAPED) ? ESCAPED + value : value;
+}
+
+function unpack(stored: string): string {
+  if (stored.startsWith(PACKED)) return Buffer.from(stored.slice(1), 'latin1').toString('base64');
+  return stored.startsWith(ESCAPED) ? stored.slice(1) : stored;
+}
+
+/**
+ * The embedded store: one process, nothing persisted. Set-once is atomic within the process.
+ * Expired values count as absent at once and are freed by an unref'd sweep, which never keeps the
+ * process alive; `close()` stops it.
+ */
+export class MemoryStore implements PasswordStore {
+  readonly #values = new Map<string, string>();
+  readonly #expiries = new Map<string, number>();
+  #sweeper: NodeJS.Timeout | undefined;
+
+  /** How many values are held, expired ones not yet swept included. */
+  get size(): number {
+    return this.#values.size;
+  }
+
+  async get(id: string): Promise<string | undefined> {
+    const stored = this.#live(id);
+    return stored === undefined ? undefined : unpack(stored);
+  }
+
+  async setIfAbsent(id: string, value: string, ttlMs?: number): Promise<boolean> {
+    if (this.#live(id) !== undefined) return false;
+    this.#store(id, value, ttlMs);
+    return true;
+  }
+
+  async set(id: string, value: string, ttlMs?: number): Promise<void> {
+    this.#store(id, value, ttlMs);
+  }
+
+  async delete(id: string): Promise<boolean> {
+    const existed = this.#live(id) !== undefined;
+    this.#values.delete(id);
+    this.#expiries.delete(id);
+    return existed;
+  }
+
+  async close(): Promise<void> {
+    clearInterval(this.#sweeper);
+    this.#sweeper = undefined;
+  }
+
+  #live(id: string): string | undefined {
+    const stored = this.#values.get(id);
+    if (stored === undefined) return undefined;
+    const expiresAt = this.#expiries.get(id);
+    if (expiresAt !== undefined && expiresAt <= Date.now()) {
+      this.#values.delete(id);
+      this.#expiries.delete(id);
+      return undefined;
+    }
+    return stored;
+  }
+
+  #store(id: string, value: string, ttlMs: number | undefined): void {
+    this.#values.set(id, pack(value));
+    if (ttlMs === undefined) {
+      this.#expiries.delete(id);
+      return;
+    }
+    this.#expiries.set(id, Date.now() + ttlMs);
+    if (!this.#sweeper) {
+      this.#sweeper = setInterval(() => this.#sweep(), SWEEP_INTERVAL_MS);
+      this.#sweeper.unref();
+    }
+  }
+
+  #sweep(): void {
+    const now = Date.now();
+    for (const [id, expiresAt] of this.#expiries) {
+      if (expiresAt > now) continue;
+      this.#values.delete(id);
+      this.#expiries.delete(id);
+    }
+  }
+}
