@@ -24,18 +24,16 @@ export interface BodyLimits {
   readonly logger: Logger;
 }
 
-let warnedParsedBody = false;
-
 /**
  * The body a host's parser has already consumed: usable when it kept the raw bytes or text
  * (`express.raw()`, `express.text()`), otherwise a misconfiguration to report once.
  */
-function alreadyParsed(req: Request, logger: Logger): Buffer {
+function alreadyParsed(req: Request, logger: Logger, warned: { parsedBody: boolean }): Buffer {
   const body: unknown = req.body;
   if (Buffer.isBuffer(body)) return body;
   if (typeof body === 'string') return Buffer.from(body, 'utf8');
-  if (!warnedParsedBody) {
-    warnedParsedBody = true;
+  if (!warned.parsedBody) {
+    warned.parsedBody = true;
     logger.error(
       'express-metadata-password: the POST body was consumed by a body parser (express.json() or ' +
         'express.urlencoded()) before the password router. Mount body parsers after the router, or on ' +
@@ -46,16 +44,19 @@ function alreadyParsed(req: Request, logger: Logger): Buffer {
 }
 
 /**
- * Reads the raw body as strict UTF-8: 413 as soon as it passes `maxBytes`, 408 when it is slower
- * than `timeoutMs`, 400 when it is not UTF-8.
+ * Makes a reader of raw bodies as strict UTF-8: 413 as soon as a body passes `maxBytes`, 408 when it
+ * is slower than `timeoutMs`, 400 when it is not UTF-8.
  */
-export async function readBody(req: Request, limits: BodyLimits): Promise<string> {
-  const bytes = req.readableEnded ? alreadyParsed(req, limits.logger) : await readStream(req, limits);
-  try {
-    return utf8.decode(bytes);
-  } catch {
-    throw passwordError('INVALID_PASSWORD', 'The body is not valid UTF-8.');
-  }
+export function createBodyReader(limits: BodyLimits): (req: Request) => Promise<string> {
+  const warned = { parsedBody: false };
+  return async (req) => {
+    const bytes = req.readableEnded ? alreadyParsed(req, limits.logger, warned) : await readStream(req, limits);
+    try {
+      return utf8.decode(bytes);
+    } catch {
+      throw passwordError('INVALID_PASSWORD', 'The body is not valid UTF-8.');
+    }
+  };
 }
 
 async function readStream(req: Request, { maxBytes, timeoutMs }: BodyLimits): Promise<Buffer> {

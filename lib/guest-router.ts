@@ -1,11 +1,12 @@
 import { Router, type Request, type Response } from 'express';
 import { param } from 'express-validator';
-import { checkBodyHeaders, readBody } from './body';
+import { checkBodyHeaders, createBodyReader } from './body';
 import { passwordError } from './errors';
-import { checkKnownOptions, optionalFunction, optionalInteger, OptionsError, requireFunction } from './options';
+import { optionalInteger, OptionsError } from './options';
+import { routerService } from './router-options';
 import { sendEmpty, sendError, sendText } from './responses';
 import { RouteKit, type RequestContext } from './route-kit';
-import { peekValue, PasswordService, SERVICE_OPTION_NAMES } from './service';
+import { peekValue, SERVICE_OPTION_NAMES } from './service';
 import type { Principal, PasswordRouterOptions } from './types';
 
 /** Metadata versions that serve `password`, as Nova lists them. */
@@ -25,35 +26,6 @@ export const PASSWORD_VERSIONS: readonly string[] = [
 const WHERE = 'createPasswordRouter()';
 const ALLOW = 'GET, HEAD, POST';
 const DEFAULT_BODY_TIMEOUT_MS = 10_000;
-const ROUTER_OPTION_NAMES = [
-  'authenticate',
-  'lookupInstance',
-  'service',
-  'versions',
-  'logger',
-  'helmet',
-  'principalId',
-  'bodyTimeout',
-  ...SERVICE_OPTION_NAMES,
-];
-
-function serviceFrom<P extends Principal>(options: PasswordRouterOptions<P>): PasswordService {
-  const given = SERVICE_OPTION_NAMES.filter((name) => options[name] !== undefined);
-  if (options.service === undefined) {
-    const serviceOptions = Object.fromEntries(given.map((name) => [name, options[name]]));
-    return new PasswordService({ ...serviceOptions, ...(options.logger && { logger: options.logger }) });
-  }
-  if (!(options.service instanceof PasswordService)) {
-    throw new OptionsError('ERR_INVALID_OPTION', `${WHERE}: \`service\` must be a PasswordService.`);
-  }
-  if (given.length > 0) {
-    throw new OptionsError(
-      'ERR_CONFLICTING_OPTIONS',
-      `${WHERE}: pass \`${given.join('`, `')}\` to the PasswordService you give as \`service\`, not to the router.`,
-    );
-  }
-  return options.service;
-}
 
 function versionsFrom(versions: unknown): readonly string[] {
   if (versions === undefined) return PASSWORD_VERSIONS;
@@ -76,24 +48,19 @@ function versionsFrom(versions: unknown): readonly string[] {
  * Other paths under the mount are left to the host.
  */
 export function createPasswordRouter<P extends Principal = Principal>(options: PasswordRouterOptions<P>): Router {
-  checkKnownOptions(WHERE, options, ROUTER_OPTION_NAMES);
-  requireFunction(WHERE, 'authenticate', options.authenticate, '(req) => principal | null, identifying the guest');
-  requireFunction(
-    WHERE,
-    'lookupInstance',
-    options.lookupInstance,
-    "({ principal, action }) => { id } | null, naming the caller's instance",
-  );
-  optionalFunction(WHERE, 'principalId', options.principalId);
+  const service = routerService(WHERE, options, ['versions', 'bodyTimeout'], SERVICE_OPTION_NAMES, false);
   optionalInteger(WHERE, 'bodyTimeout', options.bodyTimeout, 1, 600_000, 'milliseconds');
   const versions = versionsFrom(options.versions);
   const kit = new RouteKit<P>({
     ...options,
-    service: serviceFrom(options),
+    service,
     unauthenticated: () => passwordError('FORBIDDEN', 'The request does not come from a known instance.'),
   });
-  const { service, logger } = kit;
-  const limits = { maxBytes: service.maxBytes, timeoutMs: options.bodyTimeout ?? DEFAULT_BODY_TIMEOUT_MS, logger };
+  const readBody = createBodyReader({
+    maxBytes: service.maxBytes,
+    timeoutMs: options.bodyTimeout ?? DEFAULT_BODY_TIMEOUT_MS,
+    logger: kit.logger,
+  });
   const versionCheck = param('version').isIn(versions);
 
   async function handlePassword(req: Request, res: Response, context: RequestContext): Promise<void> {
@@ -116,7 +83,7 @@ export function createPasswordRouter<P extends Principal = Principal>(options: P
   async function post(req: Request, res: Response, context: RequestContext): Promise<void> {
     kit.guardInput(context, () => checkBodyHeaders(req, service.maxBytes));
     const id = await kit.resolveInstance(req, context, 'set', undefined);
-    const value = await kit.guardInput(context, () => readBody(req, limits));
+    const value = await kit.guardInput(context, () => readBody(req));
     if (await service.setOnce(id, value, context)) {
       sendEmpty(req, res, 200);
       return;

@@ -1,4 +1,5 @@
 export { createPasswordRouter, PASSWORD_VERSIONS } from './guest-router';
+export { createServerPasswordRouter } from './owner-router';
 export { PasswordService } from './service';
 export { MemoryStore } from './stores/memory';
 export { PasswordError, ERROR_STATUS, type PasswordErrorCode } from './errors';

@@ -51,7 +51,7 @@ function checkCiphertext(value: string): void {
   if (decoded.length < MIN_CIPHERTEXT_BYTES || decoded.length > MAX_CIPHERTEXT_BYTES) {
     throw passwordError(
       'INVALID_PASSWORD',
-      `The password decodes to ${decoded.length} bytes; one RSA-encrypted block is ${MIN_CIPHERTEXT_BYTES} to ${MAX_CIPHERTEXT_BYTES} bytes.`,
+      `The password decodes to ${decoded.length} bytes; one RSA-encrypted block is ${MIN_CIPHERTEXT_BYTES} to ${MAX_CIPHERTEXT_BYTES} bytes: post the encrypted password, not plaintext.`,
     );
   }
 }

@@ -168,3 +168,13 @@ export interface PasswordRouterOptions<P extends Principal = Principal>
   /** Milliseconds a POST body may take to arrive before 408. Default 10000. */
   readonly bodyTimeout?: number;
 }
+
+/** Options of `createServerPasswordRouter(...)`, the owner-facing router. */
+export interface ServerPasswordRouterOptions<P extends Principal = Principal> extends RouterOptionsBase<P> {
+  /** The `PasswordService` the guest router writes to. Give this or `store`. */
+  readonly service?: PasswordService;
+  /** The store the guest router writes to, when no `service` is shared. */
+  readonly store?: PasswordStore;
+  /** Receives this router's audit events, when no `service` is shared. */
+  readonly onEvent?: EventHandler;
+}

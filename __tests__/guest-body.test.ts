@@ -1,0 +1,156 @@
+import express from 'express';
+import request from 'supertest';
+import { ciphertext, guestApp } from './helpers/app';
+import { listen, rawRequest } from './helpers/raw-http';
+
+const PATH = '/openstack/latest/password';
+
+function head(lines: string[]): string {
+  return `${[`POST ${PATH} HTTP/1.1`, 'Host: 127.0.0.1', 'X-Test-Instance: i-1', ...lines].join('\r\n')}\r\n\r\n`;
+}
+
+function chunk(data: string | Buffer): Buffer {
+  const bytes = Buffer.from(data);
+  return Buffer.concat([Buffer.from(`${bytes.length.toString(16)}\r\n`), bytes, Buffer.from('\r\n')]);
+}
+
+async function withServer<T>(app: express.Express, use: (port: number) => Promise<T>): Promise<T> {
+  const server = await listen(app);
+  try {
+    return await use(server.port);
+  } finally {
+    await server.close();
+  }
+}
+
+describe('guest router: reading the POST body', () => {
+  it('stores a chunked body within the limit', async () => {
+    const { app, service } = guestApp();
+    const value = ciphertext();
+    const answer = await withServer(app, (port) =>
+      rawRequest(port, [head(['Transfer-Encoding: chunked']), chunk(value.slice(0, 100)), chunk(value.slice(100)), '0\r\n\r\n']),
+    );
+    expect(answer.status).toBe(200);
+    expect(await service.get('i-1')).toBe(value);
+  });
+
+  it('answers 413 with Connection: close as soon as a chunked body passes maxBytes, storing nothing', async () => {
+    const { app, service, events } = guestApp();
+    // 2 KiB in, the limit (1020) is passed; the client would go on for 1 MiB.
+    const parts = [head(['Transfer-Encoding: chunked']), ...Array.from({ length: 1024 }, () => chunk('A'.repeat(1024)))];
+    const answer = await withServer(app, (port) => rawRequest(port, parts, 1));
+    expect(answer.status).toBe(413);
+    expect(answer.headers.connection).toBe('close');
+    expect(answer.closed).toBe(true);
+    expect(JSON.parse(answer.body).error.code).toBe('PAYLOAD_TOO_LARGE');
+    expect(await service.get('i-1')).toBeUndefined();
+    expect(events).toEqual([expect.objectContaining({ type: 'password.rejected', reason: 'PAYLOAD_TOO_LARGE' })]);
+  });
+
+  it('answers 413 from a Content-Length over the limit before reading, and closes', async () => {
+    const { app, service } = guestApp();
+    const answer = await withServer(app, (port) => rawRequest(port, [head(['Content-Length: 1000000']), 'AAAA']));
+    expect(answer.status).toBe(413);
+    expect(answer.closed).toBe(true);
+    expect(await service.get('i-1')).toBeUndefined();
+  });
+
+  it('does not store a body shorter than its Content-Length', async () => {
+    const { app, service } = guestApp({ bodyTimeout: 300 });
+    const value = ciphertext();
+    // Claims 344 bytes, sends 300 and waits: the body never completes.
+    const answer = await withServer(app, (port) =>
+      rawRequest(port, [head([`Content-Length: ${value.length}`]), value.slice(0, 300)]),
+    );
+    expect(answer.status).toBe(408);
+    expect(await service.get('i-1')).toBeUndefined();
+  });
+
+  it('reads only Content-Length bytes of a longer body, refusing the truncated value', async () => {
+    const { app, service } = guestApp();
+    const value = ciphertext();
+    // The router refuses the 62-byte prefix; Node's parser refuses the rest as a malformed request.
+    const answer = await withServer(app, (port) => rawRequest(port, [head(['Content-Length: 62']), value]));
+    expect(answer.status).toBe(400);
+    expect(await service.get('i-1')).toBeUndefined();
+  });
+
+  it('answers 400 INVALID_PASSWORD to invalid UTF-8 instead of replacing it', async () => {
+    for (const format of ['base64', 'text'] as const) {
+      const { app, service } = guestApp({ format });
+      const body = Buffer.concat([Buffer.from('pass'), Buffer.from([0xc3, 0x28, 0xff])]);
+      const res = await request(app).post(PATH).set('X-Test-Instance', 'i-1').send(body);
+      expect(res.status).toBe(400);
+      expect(res.body.error).toEqual({ code: 'INVALID_PASSWORD', message: 'The body is not valid UTF-8.' });
+      expect(await service.get('i-1')).toBeUndefined();
+    }
+  });
+
+  it('answers 408 REQUEST_TIMEOUT to a body slower than bodyTimeout and frees the socket', async () => {
+    const { app, service, events } = guestApp({ bodyTimeout: 200 });
+    const value = ciphertext();
+    const started = Date.now();
+    const answer = await withServer(app, (port) =>
+      rawRequest(port, [head([`Content-Length: ${value.length}`]), value.slice(0, 10), value.slice(10, 20)], 150),
+    );
+    expect(answer.status).toBe(408);
+    expect(answer.closed).toBe(true);
+    expect(JSON.parse(answer.body).error.code).toBe('REQUEST_TIMEOUT');
+    expect(Date.now() - started).toBeLessThan(2000);
+    expect(await service.get('i-1')).toBeUndefined();
+    expect(events).toEqual([expect.objectContaining({ type: 'password.rejected', reason: 'REQUEST_TIMEOUT' })]);
+  });
+
+  it('stores nothing when the client disconnects mid-body', async () => {
+    const { app, service } = guestApp();
+    const value = ciphertext();
+    await withServer(app, async (port) => {
+      await rawRequest(port, [head([`Content-Length: ${value.length}`]), value.slice(0, 100)], 0, 300).catch(() => undefined);
+      await new Promise((resolve) => setTimeout(resolve, 100));
+      const res = await request(`http://127.0.0.1:${port}`).get(PATH).set('X-Test-Instance', 'i-1');
+      expect(res.status).toBe(200);
+      expect(res.text).toBe('');
+    });
+    expect(await service.get('i-1')).toBeUndefined();
+  });
+});
+
+describe('guest router: body parsers the host mounted first', () => {
+  it('uses the raw Buffer of express.raw() and the text of express.text()', async () => {
+    for (const parser of [express.raw({ type: '*/*' }), express.text({ type: '*/*' })]) {
+      const { app, service } = guestApp({ before: [parser] });
+      const value = ciphertext();
+      const res = await request(app).post(PATH).set('X-Test-Instance', 'i-1').set('Content-Type', 'text/plain').send(value);
+      expect(res.status).toBe(200);
+      expect(await service.get('i-1')).toBe(value);
+    }
+  });
+
+  it('answers 500 INTERNAL and logs once what to change after express.urlencoded() consumed the body', async () => {
+    const { app, service, logger } = guestApp({ before: [express.urlencoded({ extended: false })] });
+    for (let attempt = 0; attempt < 2; attempt++) {
+      const res = await request(app)
+        .post(PATH)
+        .set('X-Test-Instance', 'i-1')
+        .set('Content-Type', 'application/x-www-form-urlencoded')
+        .send(ciphertext());
+      expect(res.status).toBe(500);
+      expect(res.body.error.code).toBe('INTERNAL');
+    }
+    const advice = logger.errors.filter(([message]) => String(message).includes('Mount body parsers after the router'));
+    expect(advice).toHaveLength(1);
+    expect(await service.get('i-1')).toBeUndefined();
+  });
+
+  it('is unaffected by express.json() for bodies that are not JSON', async () => {
+    const { app, service } = guestApp({ before: [express.json()] });
+    const value = ciphertext();
+    const res = await request(app)
+      .post(PATH)
+      .set('X-Test-Instance', 'i-1')
+      .set('Content-Type', 'application/x-www-form-urlencoded')
+      .send(value);
+    expect(res.status).toBe(200);
+    expect(await service.get('i-1')).toBe(value);
+  });
+});
