@@ -1,0 +1,180 @@
+import type { Pool, PoolClient, QueryConfig, QueryResult, QueryResultRow } from 'pg';
+import { checkKnownOptions, optionalInteger, OptionsError } from '../options';
+import type { Logger, PasswordStore } from '../types';
+import { requirePeer, withTimeout } from './adapter';
+
+requirePeer('pg', 'postgres');
+
+/** Options of `new PostgresStore(...)`. */
+export interface PostgresStoreOptions {
+  /** A pg `Pool`, created and ended by the host; the store never ends it. */
+  readonly pool: Pool;
+  /**
+   * The table passwords are kept in, optionally schema-qualified (`'ops.instance_passwords'`);
+   * letters, digits and `_`, quoted as given. Default `'instance_passwords'`. Create it with `migrate()`.
+   */
+  readonly table?: string;
+  /**
+   * Milliseconds each call may take, waiting for a connection included, before it rejects.
+   * Default 2000.
+   */
+  readonly timeoutMs?: number;
+  /** Where failures of the pool's idle connections are reported. Default `console`. */
+  readonly logger?: Pick<Logger, 'warn'>;
+}
+
+const WHERE = 'new PostgresStore()';
+const IDENTIFIER = /^[A-Za-z_][A-Za-z0-9_]{0,62}$/;
+const LIVE = '(expires_at IS NULL OR expires_at > now())';
+// A NULL ttl gives a NULL expiry: never.
+const EXPIRES_AT = `now() + $3::float8 * interval '1 millisecond'`;
+
+function checkPool(pool: unknown): asserts pool is Pool {
+  const candidate = pool as Partial<Record<'connect' | 'on' | 'totalCount', unknown>> | null | undefined;
+  if (
+    typeof candidate?.connect === 'function' &&
+    typeof candidate.on === 'function' &&
+    typeof candidate.totalCount === 'number'
+  ) {
+    return;
+  }
+  throw new OptionsError(
+    pool === undefined ? 'ERR_MISSING_OPTION' : 'ERR_INVALID_OPTION',
+    `${WHERE}: \`pool\` must be a pg Pool: new PostgresStore({ pool: new Pool({ connectionString: process.env.DATABASE_URL }) }).`,
+  );
+}
+
+function quoteTable(table: unknown): string {
+  const parts = typeof table === 'string' ? table.split('.') : [];
+  if (parts.length === 0 || parts.length > 2 || !parts.every((part) => IDENTIFIER.test(part))) {
+    throw new OptionsError(
+      'ERR_INVALID_OPTION',
+      `${WHERE}: \`table\` must be a table name such as 'instance_passwords' or 'ops.instance_passwords' ` +
+        `(letters, digits and _); got ${JSON.stringify(table)}.`,
+    );
+  }
+  return parts.map((part) => `"${part}"`).join('.');
+}
+
+/**
+ * A store in PostgreSQL, shared by every process and node that uses the same database: one row
+ * per instance, set-once by a single `INSERT ... ON CONFLICT` that replaces only an expired row.
+ * Expiry follows the database's clock. Every call rejects when PostgreSQL fails or does not answer,
+ * or the pool cannot hand out a connection, within `timeoutMs`; a call that timed out waiting for a
+ * connection is abandoned, never run later.
+ */
+export class PostgresStore implements PasswordStore {
+  /** The pool the store queries through (the host's; never ended by the store). */
+  readonly pool: Pool;
+  /** The quoted table name. */
+  readonly table: string;
+  /** Milliseconds each call may take before it rejects. */
+  readonly timeoutMs: number;
+  readonly #sql: Record<'get' | 'setIfAbsent' | 'set' | 'delete', string>;
+
+  constructor(options: PostgresStoreOptions) {
+    checkKnownOptions(WHERE, options, ['pool', 'table', 'timeoutMs', 'logger']);
+    checkPool(options.pool);
+    optionalInteger(WHERE, 'timeoutMs', options.timeoutMs, 1, 600_000, 'milliseconds');
+    const logger = options.logger ?? console;
+    if (typeof logger.warn !== 'function') {
+      throw new OptionsError('ERR_INVALID_OPTION', `${WHERE}: \`logger\` must have a \`warn\` method, as console does.`);
+    }
+    this.pool = options.pool;
+    this.table = quoteTable(options.table ?? 'instance_passwords');
+    this.timeoutMs = options.timeoutMs ?? 2000;
+    const t = this.table;
+    const upsert = `INSERT INTO ${t} AS p (id, value, created_at, expires_at) VALUES ($1, $2, now(), ${EXPIRES_AT})
+      ON CONFLICT (id) DO UPDATE SET value = excluded.value, created_at = excluded.created_at, expires_at = excluded.expires_at`;
+    this.#sql = {
+      get: `SELECT value FROM ${t} WHERE id = $1 AND ${LIVE}`,
+      setIfAbsent: `${upsert} WHERE p.expires_at <= now() RETURNING 1`,
+      set: upsert,
+      delete: `DELETE FROM ${t} WHERE id = $1 RETURNING ${LIVE} AS live`,
+    };
+    // Without a listener, an idle connection that the server terminates crashes the process.
+    this.pool.on('error', (error: Error) => {
+      logger.warn(
+        `express-metadata-password: a pooled PostgreSQL connection failed and was discarded: ${error.message}`,
+      );
+    });
+  }
+
+  /**
+   * Creates the table when it does not exist. Idempotent, and safe from many processes at once: an
+   * advisory lock serialises concurrent migrations.
+   */
+  async migrate(): Promise<void> {
+    const lockKey = this.table.replaceAll('"', '');
+    await this.#query(
+      `SELECT pg_advisory_xact_lock(hashtext('express-metadata-password'), hashtext('${lockKey}'));
+      CREATE TABLE IF NOT EXISTS ${this.table} (
+        id text PRIMARY KEY,
+        value bytea NOT NULL,
+        created_at timestamptz NOT NULL DEFAULT now(),
+        expires_at timestamptz
+      )`,
+    );
+  }
+
+  async get(id: string): Promise<string | undefined> {
+    const { rows } = await this.#query<{ value: Buffer }>(this.#sql.get, [id]);
+    return rows.length === 0 ? undefined : rows[0].value.toString('utf8');
+  }
+
+  async setIfAbsent(id: string, value: string, ttlMs?: number): Promise<boolean> {
+    const { rowCount } = await this.#query(this.#sql.setIfAbsent, [id, Buffer.from(value, 'utf8'), ttlMs ?? null]);
+    return rowCount === 1;
+  }
+
+  async set(id: string, value: string, ttlMs?: number): Promise<void> {
+    await this.#query(this.#sql.set, [id, Buffer.from(value, 'utf8'), ttlMs ?? null]);
+  }
+
+  async delete(id: string): Promise<boolean> {
+    const { rows } = await this.#query<{ live: boolean }>(this.#sql.delete, [id]);
+    return rows.some((row) => row.live);
+  }
+
+  /** Runs one statement (one implicit transaction) on a pooled connection, within `timeoutMs`. */
+  #query<R extends QueryResultRow = QueryResultRow>(text: string, values?: unknown[]): Promise<QueryResult<R>> {
+    const deadline = Date.now() + this.timeoutMs;
+    let abandoned = false;
+    const run = async (): Promise<QueryResult<R>> => {
+      const client = await this.pool.connect();
+      if (abandoned) {
+        client.release();
+        throw new Error('abandoned');
+      }
+      return queryOn<R>(client, text, values, Math.max(1, deadline - Date.now()));
+    };
+    return withTimeout(run(), this.timeoutMs, 'PostgreSQL', () => {
+      abandoned = true;
+    });
+  }
+}
+
+/** Queries a checked-out client and releases it; a client that failed is destroyed, not reused. */
+async function queryOn<R extends QueryResultRow>(
+  client: PoolClient,
+  text: string,
+  values: unknown[] | undefined,
+  timeoutMs: number,
+): Promise<QueryResult<R>> {
+  let failure: Error | undefined;
+  const onError = (error: Error): void => {
+    failure = error;
+  };
+  // pg's own read timeout (absent from its typings) fails the client, which is then destroyed.
+  const query: QueryConfig & { query_timeout: number } = { text, values, query_timeout: timeoutMs };
+  client.on('error', onError);
+  try {
+    return await client.query<R>(query);
+  } catch (error) {
+    failure = error as Error;
+    throw error;
+  } finally {
+    client.removeListener('error', onError);
+    client.release(failure);
+  }
+}
