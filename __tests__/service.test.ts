@@ -1,0 +1,97 @@
+import { MemoryStore, PasswordError, PasswordService, type PasswordEvent, type PasswordStore } from '../lib';
+import { ciphertext, recordingLogger } from './helpers/app';
+
+function serviceWithEvents(options: ConstructorParameters<typeof PasswordService>[0] = {}) {
+  const events: PasswordEvent[] = [];
+  const logger = recordingLogger();
+  const service = new PasswordService({ onEvent: (event) => events.push(event), logger, ...options });
+  return { service, events, logger };
+}
+
+/** A store whose backend is down: every call rejects. */
+class BrokenStore implements PasswordStore {
+  readonly failure = new Error('connection refused');
+  get = async () => Promise.reject(this.failure);
+  setIfAbsent = async () => Promise.reject(this.failure);
+  set = async () => Promise.reject(this.failure);
+  delete = async () => Promise.reject(this.failure);
+}
+
+describe('PasswordService', () => {
+  it('sets once, reports conflicts, overwrites and clears, with events that never carry the value', async () => {
+    const { service, events } = serviceWithEvents();
+    const [first, second, third] = [ciphertext(), ciphertext(), ciphertext()];
+    const context = { principalId: 'admin', requestId: 'req-1' };
+    expect(await service.setOnce('i-1', first, context)).toBe(true);
+    expect(await service.setOnce('i-1', second)).toBe(false);
+    expect(await service.get('i-1')).toBe(first);
+    await service.overwrite('i-1', third, context);
+    expect(await service.get('i-1')).toBe(third);
+    expect(await service.clear('i-1', context)).toBe(true);
+    expect(await service.clear('i-1')).toBe(false);
+    expect(await service.get('i-1')).toBeUndefined();
+    expect(events.map(({ type, reason }) => [type, reason])).toEqual([
+      ['password.set', undefined],
+      ['password.conflict', undefined],
+      ['password.read', undefined],
+      ['password.set', 'overwrite'],
+      ['password.read', undefined],
+      ['password.cleared', undefined],
+    ]);
+    expect(events[0]).toEqual({ type: 'password.set', instanceId: 'i-1', principalId: 'admin', requestId: 'req-1', at: expect.any(Date) });
+    const serialized = JSON.stringify(events);
+    for (const value of [first, second, third]) expect(serialized).not.toContain(value);
+  });
+
+  it('lets the guest post again after clear (the rebuild case)', async () => {
+    const { service } = serviceWithEvents();
+    await service.setOnce('i-1', ciphertext());
+    await service.clear('i-1');
+    const fresh = ciphertext();
+    expect(await service.setOnce('i-1', fresh)).toBe(true);
+    expect(await service.get('i-1')).toBe(fresh);
+  });
+
+  it('rejects invalid values with PasswordError as HTTP would, storing nothing', async () => {
+    const { service, events } = serviceWithEvents();
+    await expect(service.setOnce('i-1', 'Passw0rd')).rejects.toMatchObject({ status: 400, code: 'INVALID_PASSWORD' });
+    await expect(service.overwrite('i-1', 'A'.repeat(1024))).rejects.toMatchObject({ status: 413, code: 'PAYLOAD_TOO_LARGE' });
+    await expect(service.setOnce('i-1', '\ud800'.repeat(100))).rejects.toBeInstanceOf(PasswordError);
+    expect(await service.get('i-1')).toBeUndefined();
+    expect(events.map((event) => [event.type, event.reason])).toEqual([
+      ['password.rejected', 'INVALID_PASSWORD'],
+      ['password.rejected', 'PAYLOAD_TOO_LARGE'],
+      ['password.rejected', 'INVALID_PASSWORD'],
+    ]);
+  });
+
+  it('expires values after ttl', async () => {
+    const { service } = serviceWithEvents({ ttl: 50 });
+    await service.setOnce('i-1', ciphertext());
+    await new Promise((resolve) => setTimeout(resolve, 80));
+    expect(await service.get('i-1')).toBeUndefined();
+    expect(await service.setOnce('i-1', ciphertext())).toBe(true);
+  });
+
+  it('turns a store failure into 503 STORE_UNAVAILABLE, logs the cause and emits store.unavailable', async () => {
+    const store = new BrokenStore();
+    const { service, events, logger } = serviceWithEvents({ store });
+    for (const call of [() => service.get('i-1'), () => service.setOnce('i-1', ciphertext()), () => service.clear('i-1')]) {
+      await expect(call()).rejects.toMatchObject({ status: 503, code: 'STORE_UNAVAILABLE', retryAfter: 1 });
+    }
+    expect(logger.errors.map((args) => args[1])).toEqual([store.failure, store.failure, store.failure]);
+    expect(events.map((event) => [event.type, event.reason])).toEqual(Array(3).fill(['store.unavailable', 'connection refused']));
+  });
+
+  it('refuses ids that are not 1 to 255 characters', async () => {
+    const { service } = serviceWithEvents();
+    await expect(service.get('')).rejects.toThrow(TypeError);
+    await expect(service.setOnce('x'.repeat(256), ciphertext())).rejects.toThrow(/at most 255/);
+  });
+
+  it('uses a MemoryStore by default and the given store otherwise', () => {
+    expect(new PasswordService().store).toBeInstanceOf(MemoryStore);
+    const store = new MemoryStore();
+    expect(new PasswordService({ store }).store).toBe(store);
+  });
+});
