@@ -1,0 +1,30 @@
+import { PasswordCryptoError } from './errors';
+
+const WHITESPACE = /\s+/g;
+const PADDED_BASE64 = /^(?:[A-Za-z0-9+/]{4})*(?:[A-Za-z0-9+/]{2}==|[A-Za-z0-9+/]{3}=)?$/;
+
+/**
+ * Decodes a base64 ciphertext, ignoring whitespace and line breaks but nothing else: standard
+ * alphabet, padded, canonical. Throws `ERR_CORRUPT_CIPHERTEXT`.
+ */
+export function decodeCiphertext(ciphertext: unknown): Buffer {
+  if (typeof ciphertext !== 'string') {
+    throw new PasswordCryptoError('ERR_CORRUPT_CIPHERTEXT', 'The ciphertext must be a base64 string.');
+  }
+  const compact = ciphertext.replace(WHITESPACE, '');
+  if (compact === '') {
+    throw new PasswordCryptoError(
+      'ERR_CORRUPT_CIPHERTEXT',
+      'The ciphertext is empty: no password has been set yet, or nothing was passed.',
+    );
+  }
+  const bytes = PADDED_BASE64.test(compact) ? Buffer.from(compact, 'base64') : undefined;
+  if (bytes === undefined || bytes.toString('base64') !== compact) {
+    throw new PasswordCryptoError(
+      'ERR_CORRUPT_CIPHERTEXT',
+      'The ciphertext is not base64 (standard alphabet, padded; line breaks are allowed): ' +
+        'check that it was copied whole, without quotes or other characters.',
+    );
+  }
+  return bytes;
+}
