@@ -6,6 +6,7 @@ module.exports = {
   transform: {
     '^.+\\.ts$': ['ts-jest', { tsconfig: 'tsconfig.json' }],
   },
+  reporters: ['default', '<rootDir>/jest.summary-reporter.js'],
   maxWorkers: 2,
   testTimeout: 30000,
 };

@@ -49,7 +49,7 @@ describe('signedProxyIdentity', () => {
       const server = app();
       const headers: Record<string, string> = { 'X-Instance-ID': 'i-1', 'X-Tenant-ID': 'p1', 'X-Instance-ID-Signature': sign('i-1') };
       const req = request(server).post('/openstack/latest/password');
-      for (const [key, value] of Object.entries(headers)) req.set(key, key === name ? [value, value] : value);
+      for (const [key, value] of Object.entries(headers)) req.set(key, (key === name ? [value, value] : value) as string);
       const res = await req.send(ciphertext());
       expect(res.status).toBe(400);
       expect(res.body.error.message).toBe(`The ${name} header is repeated.`);

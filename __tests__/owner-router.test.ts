@@ -1,5 +1,5 @@
 import request from 'supertest';
-import express from 'express';
+import express, { type Express } from 'express';
 import { createServerPasswordRouter, MemoryStore, PasswordError } from '../lib';
 import { ciphertext, hostApp } from './helpers/app';
 
@@ -14,7 +14,7 @@ function expectError(res: request.Response, status: number, code: string): void 
   expect(res.body.error.code).toBe(code);
 }
 
-async function guestPosts(app: Express.Application, instance = 'p1-web', value = ciphertext()) {
+async function guestPosts(app: Express, instance = 'p1-web', value = ciphertext()) {
   const res = await request(app).post('/openstack/latest/password').set('X-Test-Instance', instance).send(value);
   return { status: res.status, value };
 }
