@@ -54,6 +54,7 @@ export function createPasswordRouter<P extends Principal = Principal>(options: P
   const kit = new RouteKit<P>({
     ...options,
     service,
+    where: WHERE,
     unauthenticated: () => passwordError('FORBIDDEN', 'The request does not come from a known instance.'),
   });
   const readBody = createBodyReader({
@@ -68,7 +69,7 @@ export function createPasswordRouter<P extends Principal = Principal>(options: P
       throw passwordError('UNSUPPORTED_VERSION', `Metadata version ${req.params.version} does not serve passwords.`);
     }
     if (req.method === 'GET' || req.method === 'HEAD') {
-      const id = await kit.resolveInstance(req, context, 'read', undefined);
+      const id = await kit.resolveInstance(req, res, context, 'read', undefined);
       const value = req.method === 'GET' ? await service.get(id, context) : await service[peekValue](id, context);
       sendText(req, res, 200, value ?? '');
       return;
@@ -82,7 +83,7 @@ export function createPasswordRouter<P extends Principal = Principal>(options: P
 
   async function post(req: Request, res: Response, context: RequestContext): Promise<void> {
     kit.guardInput(context, () => checkBodyHeaders(req, service.maxBytes));
-    const id = await kit.resolveInstance(req, context, 'set', undefined);
+    const id = await kit.resolveInstance(req, res, context, 'set', undefined);
     const value = await kit.guardInput(context, () => readBody(req));
     if (await service.setOnce(id, value, context)) {
       sendEmpty(req, res, 200);

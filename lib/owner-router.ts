@@ -32,6 +32,7 @@ export function createServerPasswordRouter<P extends Principal = Principal>(
   const kit = new RouteKit<P>({
     ...options,
     service,
+    where: WHERE,
     unauthenticated: () => passwordError('UNAUTHENTICATED', 'Authentication is required.'),
   });
   const serverIdCheck = param('serverId').isLength({ min: 1, max: MAX_SERVER_ID_LENGTH }).matches(SERVER_ID);
@@ -53,7 +54,7 @@ export function createServerPasswordRouter<P extends Principal = Principal>(
     context.instanceId = serverId;
     let id: string;
     try {
-      id = await kit.resolveInstance(req, context, action, serverId);
+      id = await kit.resolveInstance(req, res, context, action, serverId);
     } catch (error) {
       if ((error as { status?: unknown }).status === 401) res.setHeader('WWW-Authenticate', CHALLENGE);
       throw error;

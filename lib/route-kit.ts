@@ -2,12 +2,14 @@ import { randomUUID } from 'node:crypto';
 import type { NextFunction, Request, RequestHandler, Response } from 'express';
 import helmet, { type HelmetOptions } from 'helmet';
 import { PasswordError, passwordError } from './errors';
+import { createInstanceLimiter, type InstanceLimiter } from './rate-limit';
 import { sendError } from './responses';
 import { emitEvent, type PasswordService } from './service';
 import type {
   ActionContext,
   AuthenticateHook,
   InstanceAction,
+  InstanceRateLimit,
   Logger,
   LookupInstanceHook,
   Principal,
@@ -31,6 +33,9 @@ export interface RouteKitOptions<P extends Principal> {
   readonly logger?: Logger;
   readonly helmet?: HelmetOptions | false;
   readonly principalId?: (principal: P) => string | undefined;
+  readonly rateLimit?: InstanceRateLimit | false;
+  /** The router's name, for messages about its options. */
+  readonly where: string;
   /** What `authenticate` returning nothing answers. */
   readonly unauthenticated: () => PasswordError;
 }
@@ -56,12 +61,14 @@ export class RouteKit<P extends Principal> {
   readonly logger: Logger;
   readonly #options: RouteKitOptions<P>;
   readonly #helmet: RequestHandler | undefined;
+  readonly #limiter: InstanceLimiter | undefined;
 
   constructor(options: RouteKitOptions<P>) {
     this.#options = options;
     this.service = options.service;
     this.logger = options.logger ?? console;
     this.#helmet = options.helmet === false ? undefined : (helmet(options.helmet) as RequestHandler);
+    this.#limiter = createInstanceLimiter(options.where, options.rateLimit, this.logger);
   }
 
   /**
@@ -79,11 +86,12 @@ export class RouteKit<P extends Principal> {
   }
 
   /**
-   * Runs `authenticate` and `lookupInstance` for `action`; resolves the instance's id, or rejects
-   * with the `PasswordError` to answer.
+   * Runs `authenticate` and `lookupInstance` for `action` and counts the request against the
+   * instance's rate limit; resolves the instance's id, or rejects with the `PasswordError` to answer.
    */
   async resolveInstance(
     req: Request,
+    res: Response,
     context: RequestContext,
     action: InstanceAction,
     instanceId: string | undefined,
@@ -109,6 +117,14 @@ export class RouteKit<P extends Principal> {
       throw internalError();
     }
     context.instanceId = id;
+    if (this.#limiter) {
+      try {
+        await this.#limiter(req, res, id);
+      } catch (error) {
+        if (isAnswerable(error) && error.status === 429) this.#deny(context, error);
+        throw error;
+      }
+    }
     return id;
   }
 

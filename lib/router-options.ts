@@ -3,7 +3,15 @@ import { PasswordService } from './service';
 import type { Logger, PasswordServiceOptions } from './types';
 
 /** Options every router takes. */
-export const COMMON_ROUTER_OPTION_NAMES = ['authenticate', 'lookupInstance', 'service', 'logger', 'helmet', 'principalId'];
+export const COMMON_ROUTER_OPTION_NAMES = [
+  'authenticate',
+  'lookupInstance',
+  'service',
+  'logger',
+  'helmet',
+  'principalId',
+  'rateLimit',
+];
 
 type ServiceOptionName = Exclude<keyof PasswordServiceOptions, 'logger'>;
 

@@ -1,4 +1,5 @@
 import type { Request } from 'express';
+import type { Store as RateLimitStore } from 'express-rate-limit';
 import type { HelmetOptions } from 'helmet';
 import type { PasswordService } from './service';
 
@@ -140,6 +141,19 @@ export interface PasswordServiceOptions {
   readonly logger?: Logger;
 }
 
+/** Per-instance rate limit of a router (`rateLimit` option), built on express-rate-limit. */
+export interface InstanceRateLimit {
+  /** The window in milliseconds. Default 60000. */
+  readonly windowMs?: number;
+  /** Requests per instance per window. Default 10. */
+  readonly limit?: number;
+  /**
+   * An express-rate-limit store, e.g. rate-limit-redis's `RedisStore`, to share counts across
+   * processes; one store (with its own prefix) per router. Default: a memory store per router.
+   */
+  readonly store?: RateLimitStore;
+}
+
 /** Options shared by both routers. */
 interface RouterOptionsBase<P extends Principal> {
   /** Identifies the caller. Required. */
@@ -155,6 +169,11 @@ interface RouterOptionsBase<P extends Principal> {
    * `principal.instanceId`, when a string.
    */
   readonly principalId?: (principal: P) => string | undefined;
+  /**
+   * Per-instance rate limit: past `limit` requests in `windowMs` for one instance, 429
+   * `RATE_LIMITED` with `Retry-After`. Default: off.
+   */
+  readonly rateLimit?: InstanceRateLimit | false;
 }
 
 /** Options of `createPasswordRouter(...)`, the guest-facing router. */
