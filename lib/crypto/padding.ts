@@ -9,7 +9,8 @@ export function paddingOption(where: string, value: unknown): PasswordPadding {
   if (PADDINGS.includes(value as PasswordPadding)) return value as PasswordPadding;
   throw new OptionsError(
     'ERR_INVALID_OPTION',
-    `${where}: \`padding\` must be 'pkcs1' (the default; cloudbase-init and Nova) or 'oaep-sha256'; got ${JSON.stringify(value)}.`,
+    `${where}: \`padding\` must be 'pkcs1' (the default; cloudbase-init and Nova) or 'oaep-sha256'; ` +
+      `got ${JSON.stringify(value)}.`,
   );
 }
 

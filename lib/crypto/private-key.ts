@@ -1,7 +1,8 @@
 import { createPrivateKey, type KeyObject } from 'node:crypto';
-import sshpk from 'sshpk';
-import { PasswordCryptoError } from './errors';
-import { keyTypeName, notRsaKey, pemLabel, requireRsa } from './key-kind';
+import type { PasswordCryptoError } from './errors';
+import { invalidKey, notRsaKey, passphraseRequired, wrongPassphrase } from './key-errors';
+import { pemLabel, requireRsa } from './key-kind';
+import { openSshPrivateKey } from './openssh-key';
 
 const NODE_PEM_LABELS = new Set(['RSA PRIVATE KEY', 'PRIVATE KEY', 'ENCRYPTED PRIVATE KEY']);
 const OTHER_TYPE_PEM_LABELS: Readonly<Record<string, string>> = {
@@ -9,23 +10,11 @@ const OTHER_TYPE_PEM_LABELS: Readonly<Record<string, string>> = {
   'DSA PRIVATE KEY': 'DSA',
 };
 const PKCS1_ENCRYPTED_HEADER = /^Proc-Type:\s*4,ENCRYPTED/m;
+const OPENSSH_PUBLIC_LINE = /^\s*(?:ssh-|ecdsa-|sk-)\S+\s+AAAA/;
 
 const SUPPORTED =
   'expected a PEM private key (`BEGIN RSA PRIVATE KEY`, `BEGIN PRIVATE KEY`, `BEGIN ENCRYPTED PRIVATE KEY`) ' +
   'or an OpenSSH one (`BEGIN OPENSSH PRIVATE KEY`), as `ssh-keygen` writes them.';
-
-function invalidKey(message: string): PasswordCryptoError {
-  return new PasswordCryptoError('ERR_INVALID_KEY', message);
-}
-
-const passphraseRequired = (): PasswordCryptoError =>
-  new PasswordCryptoError('ERR_PASSPHRASE_REQUIRED', 'The private key is encrypted: pass its passphrase.');
-
-const wrongPassphrase = (): PasswordCryptoError =>
-  new PasswordCryptoError(
-    'ERR_WRONG_PASSPHRASE',
-    'The passphrase does not open the private key (or the key file is damaged): check the passphrase.',
-  );
 
 /**
  * Reads an RSA private key: PEM PKCS#1 or PKCS#8 (encrypted or not) through Node's crypto, OpenSSH
@@ -39,8 +28,8 @@ export function loadPrivateKey(privateKey: unknown, passphrase: string | undefin
   const text = typeof privateKey === 'string' ? privateKey : privateKey.toString('utf8');
   const label = pemLabel(text);
   let key: KeyObject;
-  if (label === 'OPENSSH PRIVATE KEY') key = fromOpenSsh(text, passphrase);
-  else if (label !== undefined && NODE_PEM_LABELS.has(label)) key = fromPem(text, label, passphrase);
+  if (label === 'OPENSSH PRIVATE KEY') key = openSshPrivateKey(text, passphrase);
+  else if (label !== undefined && NODE_PEM_LABELS.has(label)) key = pemPrivateKey(text, label, passphrase);
   else throw unsupported(text, label);
   requireRsa(key);
   return key;
@@ -50,7 +39,7 @@ function unsupported(text: string, label: string | undefined): PasswordCryptoErr
   if (label !== undefined && label in OTHER_TYPE_PEM_LABELS) {
     return notRsaKey(OTHER_TYPE_PEM_LABELS[label], 'private');
   }
-  if (label?.includes('PUBLIC KEY') || /^\s*(?:ssh-|ecdsa-|sk-)\S+\s+AAAA/.test(text)) {
+  if (label?.includes('PUBLIC KEY') || OPENSSH_PUBLIC_LINE.test(text)) {
     return invalidKey('This is a public key; decrypting needs the private key (the key file without `.pub`).');
   }
   if (text.startsWith('PuTTY-User-Key-File')) {
@@ -59,7 +48,7 @@ function unsupported(text: string, label: string | undefined): PasswordCryptoErr
   return invalidKey(`Not a private key this package reads: ${SUPPORTED}`);
 }
 
-function fromPem(text: string, label: string, passphrase: string | undefined): KeyObject {
+function pemPrivateKey(text: string, label: string, passphrase: string | undefined): KeyObject {
   const encrypted = label === 'ENCRYPTED PRIVATE KEY' || PKCS1_ENCRYPTED_HEADER.test(text);
   // Decided from the PEM text, since Node versions report a missing passphrase differently.
   if (encrypted && passphrase === undefined) throw passphraseRequired();
@@ -69,28 +58,5 @@ function fromPem(text: string, label: string, passphrase: string | undefined): K
     // A wrong passphrase may fail the cipher's padding or, by chance, only the key's structure after it.
     if (encrypted) throw wrongPassphrase();
     throw invalidKey(`The PEM private key does not parse: check that the file is whole. ${SUPPORTED}`);
-  }
-}
-
-function fromOpenSsh(text: string, passphrase: string | undefined): KeyObject {
-  let parsed: sshpk.PrivateKey;
-  try {
-    parsed = sshpk.parsePrivateKey(text, 'ssh');
-  } catch (error) {
-    if ((error as Error).name !== 'KeyEncryptedError') {
-      throw invalidKey(`The OpenSSH private key does not parse: check that the file is whole. ${SUPPORTED}`);
-    }
-    if (passphrase === undefined) throw passphraseRequired();
-    parsed = openEncryptedOpenSsh(text, passphrase);
-  }
-  if (parsed.type !== 'rsa') throw notRsaKey(keyTypeName(parsed.type), 'private');
-  return createPrivateKey({ key: parsed.toString('pkcs8'), format: 'pem' });
-}
-
-function openEncryptedOpenSsh(text: string, passphrase: string): sshpk.PrivateKey {
-  try {
-    return sshpk.parsePrivateKey(text, 'ssh', { passphrase });
-  } catch {
-    throw wrongPassphrase();
   }
 }

@@ -1,7 +1,7 @@
 import { createPublicKey, type KeyObject } from 'node:crypto';
 import sshpk from 'sshpk';
-import { PasswordCryptoError } from './errors';
-import { notRsaKey, pemLabel, requireRsa } from './key-kind';
+import { invalidKey, notRsaKey } from './key-errors';
+import { pemLabel, requireRsa } from './key-kind';
 
 const PUBLIC_PEM_LABELS = new Set(['PUBLIC KEY', 'RSA PUBLIC KEY']);
 const OPENSSH_KEY_TYPE = /^(?:ssh-[a-z0-9-]+|ecdsa-sha2-[a-z0-9-]+|sk-[a-z0-9-]+@openssh\.com)$/;
@@ -9,10 +9,6 @@ const OPENSSH_KEY_TYPE = /^(?:ssh-[a-z0-9-]+|ecdsa-sha2-[a-z0-9-]+|sk-[a-z0-9-]+
 const SUPPORTED =
   'expected an `ssh-rsa AAAA...` line (as in authorized_keys or a `.pub` file) or a PEM public key ' +
   '(`BEGIN PUBLIC KEY` or `BEGIN RSA PUBLIC KEY`).';
-
-function invalidKey(message: string): PasswordCryptoError {
-  return new PasswordCryptoError('ERR_INVALID_KEY', message);
-}
 
 /**
  * Reads an RSA public key from an OpenSSH line or PEM text. Throws `ERR_INVALID_KEY` for anything

@@ -1,0 +1,314 @@
+import {
+  PasswordCryptoError,
+  decryptPassword,
+  encryptPassword,
+  type PasswordCryptoErrorCode,
+  type PasswordPadding,
+} from '../lib/crypto';
+import { OptionsError } from '../lib/options';
+import {
+  KEY_PASSPHRASE,
+  makeKeyDir,
+  makeOtherKey,
+  makeRsaKeySet,
+  opensslDecrypt,
+  opensslEncrypt,
+  removeKeyDir,
+  type OtherKey,
+  type PrivateKeyFormat,
+  type RsaKeySet,
+} from './helpers/crypto-keys';
+
+const PASSWORD = 'Pä$$w0rd — 日本語 ✓';
+const SIZES = [2048, 3072, 4096] as const;
+const FORMATS: readonly PrivateKeyFormat[] = ['openssh', 'pem', 'pkcs8'];
+const PADDINGS: readonly PasswordPadding[] = ['pkcs1', 'oaep-sha256'];
+const PUBLIC_FORMS = ['ssh-rsa line', 'SPKI PEM', 'PKCS#1 PEM'] as const;
+
+let dir: string | undefined;
+const keySets = new Map<number, RsaKeySet>();
+let otherRsa2048: RsaKeySet;
+let ed25519: OtherKey;
+let ecdsaPem: OtherKey;
+let ecdsaPkcs8: OtherKey;
+
+beforeAll(async () => {
+  dir = makeKeyDir();
+  const keyDir = dir;
+  const sets = await Promise.all(SIZES.map((bits) => makeRsaKeySet(keyDir, bits)));
+  for (const set of sets) keySets.set(set.bits, set);
+  [otherRsa2048, ed25519, ecdsaPem, ecdsaPkcs8] = await Promise.all([
+    makeRsaKeySet(keyDir, 2048, 'other-rsa-2048'),
+    makeOtherKey(keyDir, 'ed25519', 'openssh'),
+    makeOtherKey(keyDir, 'ecdsa', 'pem'),
+    makeOtherKey(keyDir, 'ecdsa', 'pkcs8'),
+  ]);
+}, 60_000);
+
+afterAll(() => removeKeyDir(dir));
+
+function keySet(bits: number): RsaKeySet {
+  const set = keySets.get(bits);
+  if (set === undefined) throw new Error(`no ${bits}-bit key set: did beforeAll fail?`);
+  return set;
+}
+
+function privateKey(bits: number, format: PrivateKeyFormat, encrypted: boolean) {
+  const key = keySet(bits).privateKeys.find(
+    (candidate) => candidate.format === format && (candidate.passphrase !== undefined) === encrypted,
+  );
+  if (key === undefined) throw new Error(`no ${bits}-bit ${format} key (encrypted: ${encrypted})`);
+  return key;
+}
+
+function publicKeyText(set: RsaKeySet, form: (typeof PUBLIC_FORMS)[number]): string {
+  if (form === 'ssh-rsa line') return set.sshPublicLine;
+  return form === 'SPKI PEM' ? set.spkiPem : set.pkcs1PublicPem;
+}
+
+/** Secret material that must never appear in an error message. */
+function secrets(): string[] {
+  const keyBody = privateKey(2048, 'pem', false).text.split('\n')[5];
+  return [PASSWORD, KEY_PASSPHRASE, 'not the passphrase', keyBody];
+}
+
+function expectCryptoError(call: () => unknown, code: PasswordCryptoErrorCode): PasswordCryptoError {
+  let thrown: unknown;
+  try {
+    const result = call();
+    thrown = new Error(`expected ${code}, but the call returned ${typeof result}`);
+  } catch (error) {
+    thrown = error;
+  }
+  if (!(thrown instanceof PasswordCryptoError)) throw thrown;
+  expect(thrown.code).toBe(code);
+  for (const secret of secrets()) expect(thrown.message).not.toContain(secret);
+  return thrown;
+}
+
+describe('interoperability with openssl pkeyutl', () => {
+  const decryptCases = SIZES.flatMap((bits) =>
+    FORMATS.flatMap((format) =>
+      [false, true].flatMap((encrypted) => PADDINGS.map((padding) => ({ bits, format, encrypted, padding }))),
+    ),
+  );
+
+  test.each(decryptCases)(
+    'openssl $padding ciphertext decrypts with the $bits-bit $format private key (encrypted: $encrypted)',
+    ({ bits, format, encrypted, padding }) => {
+      const key = privateKey(bits, format, encrypted);
+      const ciphertext = opensslEncrypt(keySet(bits).spkiPath, Buffer.from(PASSWORD), padding);
+      expect(decryptPassword(ciphertext, key.text, { padding, passphrase: key.passphrase })).toBe(PASSWORD);
+    },
+  );
+
+  const encryptCases = SIZES.flatMap((bits) =>
+    PUBLIC_FORMS.flatMap((form) => PADDINGS.map((padding) => ({ bits, form, padding }))),
+  );
+
+  test.each(encryptCases)(
+    'encryptPassword with the $bits-bit $form ($padding) decrypts with openssl',
+    ({ bits, form, padding }) => {
+      const set = keySet(bits);
+      const ciphertext = encryptPassword(PASSWORD, publicKeyText(set, form), { padding });
+      expect(Buffer.from(ciphertext, 'base64')).toHaveLength(bits / 8);
+      expect(opensslDecrypt(set.opensslPrivatePath, ciphertext, padding).toString('utf8')).toBe(PASSWORD);
+    },
+  );
+});
+
+describe('encryptPassword', () => {
+  test('defaults to PKCS#1 v1.5, the padding cloudbase-init and Nova use', () => {
+    const set = keySet(2048);
+    const ciphertext = encryptPassword(PASSWORD, set.sshPublicLine);
+    expect(opensslDecrypt(set.opensslPrivatePath, ciphertext, 'pkcs1').toString('utf8')).toBe(PASSWORD);
+  });
+
+  test('is randomised: the same password encrypts differently each time', () => {
+    const line = keySet(2048).sshPublicLine;
+    expect(encryptPassword(PASSWORD, line)).not.toBe(encryptPassword(PASSWORD, line));
+  });
+
+  test.each([
+    ['pkcs1', 245],
+    ['oaep-sha256', 190],
+  ] as const)('with %s fills a 2048-bit block up to %i bytes and refuses one more', (padding, limit) => {
+    const set = keySet(2048);
+    const longest = 'a'.repeat(limit);
+    const ciphertext = encryptPassword(longest, set.sshPublicLine, { padding });
+    expect(opensslDecrypt(set.opensslPrivatePath, ciphertext, padding).toString('utf8')).toBe(longest);
+    const error = expectCryptoError(
+      () => encryptPassword(`${longest}a`, set.sshPublicLine, { padding }),
+      'ERR_PASSWORD_TOO_LONG',
+    );
+    expect(error.message).toContain(`at most ${limit}`);
+  });
+
+  test.each([
+    ['ed25519', () => ed25519.sshPublicLine],
+    ['ECDSA', () => ecdsaPem.sshPublicLine],
+  ])('refuses an %s public key with ERR_NOT_RSA_KEY', (_name, publicKey) => {
+    const error = expectCryptoError(() => encryptPassword(PASSWORD, publicKey()), 'ERR_NOT_RSA_KEY');
+    expect(error.message).toContain('ssh-keygen -t rsa');
+  });
+
+  test('refuses a private key in place of the public key', () => {
+    for (const format of FORMATS) {
+      const error = expectCryptoError(
+        () => encryptPassword(PASSWORD, privateKey(2048, format, false).text),
+        'ERR_INVALID_KEY',
+      );
+      expect(error.message).toContain('.pub');
+    }
+  });
+
+  test('refuses text that is not one public key', () => {
+    const line = keySet(2048).sshPublicLine;
+    expectCryptoError(() => encryptPassword(PASSWORD, 'hello'), 'ERR_INVALID_KEY');
+    expectCryptoError(() => encryptPassword(PASSWORD, `${line}\n${otherRsa2048.sshPublicLine}\n`), 'ERR_INVALID_KEY');
+    expectCryptoError(() => encryptPassword(PASSWORD, line.slice(0, 60)), 'ERR_INVALID_KEY');
+    expectCryptoError(() => encryptPassword(PASSWORD, '-----BEGIN CERTIFICATE-----\nAAAA\n'), 'ERR_INVALID_KEY');
+  });
+
+  test('accepts an authorized_keys line with comment lines and blank lines around it', () => {
+    const set = keySet(2048);
+    const ciphertext = encryptPassword(PASSWORD, `# owner key\n\n${set.sshPublicLine}\n`);
+    expect(opensslDecrypt(set.opensslPrivatePath, ciphertext, 'pkcs1').toString('utf8')).toBe(PASSWORD);
+  });
+
+  test.each([
+    ['an empty password', ''],
+    ['a NUL character', 'pass\u0000word'],
+    ['an escape character', 'pass\u001bword'],
+    ['a lone surrogate', 'pass\ud800word'],
+  ])('refuses %s with ERR_INVALID_PASSWORD', (_case, password) => {
+    expectCryptoError(() => encryptPassword(password, keySet(2048).sshPublicLine), 'ERR_INVALID_PASSWORD');
+  });
+
+  test('refuses unknown and invalid options with an OptionsError', () => {
+    const line = keySet(2048).sshPublicLine;
+    expect(() => encryptPassword(PASSWORD, line, { paddng: 'pkcs1' } as never)).toThrow(
+      expect.objectContaining({ code: 'ERR_UNKNOWN_OPTION', message: expect.stringContaining('`padding`') }),
+    );
+    expect(() => encryptPassword(PASSWORD, line, { padding: 'oaep' as PasswordPadding })).toThrow(OptionsError);
+  });
+});
+
+describe('decryptPassword', () => {
+  const pkcs1Ciphertext = () => opensslEncrypt(keySet(2048).spkiPath, Buffer.from(PASSWORD), 'pkcs1');
+  const pemKey = () => privateKey(2048, 'pem', false).text;
+
+  test('accepts the private key as a Buffer', () => {
+    expect(decryptPassword(pkcs1Ciphertext(), Buffer.from(pemKey()))).toBe(PASSWORD);
+  });
+
+  test('ignores whitespace and line breaks in the base64', () => {
+    const wrapped = `  ${pkcs1Ciphertext().replace(/.{64}/g, '$&\r\n')}\n\t`;
+    expect(decryptPassword(wrapped, pemKey())).toBe(PASSWORD);
+  });
+
+  test('ignores a passphrase for a key without one', () => {
+    expect(decryptPassword(pkcs1Ciphertext(), pemKey(), { passphrase: 'unused' })).toBe(PASSWORD);
+  });
+
+  test('keeps tab, CR and LF in the password', () => {
+    const password = 'line one\r\n\tline two\n';
+    const ciphertext = opensslEncrypt(keySet(2048).spkiPath, Buffer.from(password), 'pkcs1');
+    expect(decryptPassword(ciphertext, pemKey())).toBe(password);
+  });
+
+  test('a wrong key of the same size never returns a string', () => {
+    const wrongKey = otherRsa2048.privateKeys.find((key) => key.format === 'pem' && !key.passphrase)!.text;
+    const spkiPath = keySet(2048).spkiPath;
+    for (let attempt = 0; attempt < 25; attempt++) {
+      const ciphertext = opensslEncrypt(spkiPath, Buffer.from(`${PASSWORD} ${attempt}`), 'pkcs1');
+      expectCryptoError(() => decryptPassword(ciphertext, wrongKey), 'ERR_DECRYPTION_FAILED');
+    }
+  });
+
+  test('a wrong key of another size is ERR_KEY_SIZE_MISMATCH', () => {
+    const error = expectCryptoError(
+      () => decryptPassword(pkcs1Ciphertext(), privateKey(3072, 'pem', false).text),
+      'ERR_KEY_SIZE_MISMATCH',
+    );
+    expect(error.message).toMatch(/256 bytes.*3072-bit/);
+  });
+
+  test.each([
+    ['pkcs1', 'oaep-sha256'],
+    ['oaep-sha256', 'pkcs1'],
+  ] as const)('%s ciphertext read as %s is ERR_DECRYPTION_FAILED', (made, read) => {
+    const ciphertext = opensslEncrypt(keySet(2048).spkiPath, Buffer.from(PASSWORD), made);
+    expectCryptoError(() => decryptPassword(ciphertext, pemKey(), { padding: read }), 'ERR_DECRYPTION_FAILED');
+  });
+
+  test.each([
+    ['bytes that are not UTF-8', Buffer.from([0xff, 0xfe, 0x41, 0xc3])],
+    ['control characters', Buffer.from('pass\u0000\u0001word')],
+  ])('a block with valid padding holding %s is ERR_DECRYPTION_FAILED, not garbage', (_case, plaintext) => {
+    const ciphertext = opensslEncrypt(keySet(2048).spkiPath, plaintext, 'pkcs1');
+    expectCryptoError(() => decryptPassword(ciphertext, pemKey()), 'ERR_DECRYPTION_FAILED');
+  });
+
+  test('an altered ciphertext is ERR_DECRYPTION_FAILED', () => {
+    const bytes = Buffer.from(pkcs1Ciphertext(), 'base64');
+    bytes[100] ^= 0x5a;
+    expectCryptoError(() => decryptPassword(bytes.toString('base64'), pemKey()), 'ERR_DECRYPTION_FAILED');
+  });
+
+  test('a truncated ciphertext is ERR_KEY_SIZE_MISMATCH, or ERR_CORRUPT_CIPHERTEXT when the base64 breaks', () => {
+    const ciphertext = pkcs1Ciphertext();
+    expectCryptoError(() => decryptPassword(ciphertext.slice(0, -4), pemKey()), 'ERR_KEY_SIZE_MISMATCH');
+    expectCryptoError(() => decryptPassword(ciphertext.slice(0, -1), pemKey()), 'ERR_CORRUPT_CIPHERTEXT');
+  });
+
+  test.each([
+    ['empty', () => ''],
+    ['only whitespace', () => ' \n '],
+    ['not base64', () => 'not base64!'],
+    ['quoted', () => `"${pkcs1Ciphertext()}"`],
+    ['base64url', () => pkcs1Ciphertext().replace(/\+/g, '-').replace(/\//g, '_')],
+    ['missing its padding', () => pkcs1Ciphertext().replace(/=+$/, '')],
+    ['not canonical', () => pkcs1Ciphertext().replace(/.==$/, 'B==')],
+  ])('a ciphertext %s is ERR_CORRUPT_CIPHERTEXT', (_case, ciphertext) => {
+    expectCryptoError(() => decryptPassword(ciphertext(), pemKey()), 'ERR_CORRUPT_CIPHERTEXT');
+  });
+
+  test.each(FORMATS)('an encrypted %s key without passphrase is ERR_PASSPHRASE_REQUIRED', (format) => {
+    const key = privateKey(2048, format, true).text;
+    expectCryptoError(() => decryptPassword(pkcs1Ciphertext(), key), 'ERR_PASSPHRASE_REQUIRED');
+  });
+
+  test.each(FORMATS)('an encrypted %s key with a wrong passphrase is ERR_WRONG_PASSPHRASE', (format) => {
+    const key = privateKey(2048, format, true).text;
+    for (const passphrase of ['not the passphrase', '']) {
+      expectCryptoError(() => decryptPassword(pkcs1Ciphertext(), key, { passphrase }), 'ERR_WRONG_PASSPHRASE');
+    }
+  });
+
+  test.each([
+    ['ed25519 (OpenSSH)', () => ed25519.privateKeyText],
+    ['ECDSA (PEM)', () => ecdsaPem.privateKeyText],
+    ['ECDSA (PKCS#8)', () => ecdsaPkcs8.privateKeyText],
+  ])('an %s private key is ERR_NOT_RSA_KEY', (_name, key) => {
+    expectCryptoError(() => decryptPassword(pkcs1Ciphertext(), key()), 'ERR_NOT_RSA_KEY');
+  });
+
+  test('a public key or other text in place of the private key is ERR_INVALID_KEY', () => {
+    const set = keySet(2048);
+    for (const text of [set.sshPublicLine, set.spkiPem, set.pkcs1PublicPem]) {
+      const error = expectCryptoError(() => decryptPassword(pkcs1Ciphertext(), text), 'ERR_INVALID_KEY');
+      expect(error.message).toContain('private key');
+    }
+    expectCryptoError(() => decryptPassword(pkcs1Ciphertext(), 'hello'), 'ERR_INVALID_KEY');
+    const damaged = pemKey().replace(/\n[A-Za-z0-9+/]{20}/, '\n');
+    expectCryptoError(() => decryptPassword(pkcs1Ciphertext(), damaged), 'ERR_INVALID_KEY');
+  });
+
+  test('refuses unknown and invalid options with an OptionsError', () => {
+    expect(() => decryptPassword(pkcs1Ciphertext(), pemKey(), { passphrse: 'x' } as never)).toThrow(
+      expect.objectContaining({ code: 'ERR_UNKNOWN_OPTION', message: expect.stringContaining('`passphrase`') }),
+    );
+    expect(() => decryptPassword(pkcs1Ciphertext(), pemKey(), { passphrase: 42 as never })).toThrow(OptionsError);
+  });
+});

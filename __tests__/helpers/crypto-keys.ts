@@ -1,0 +1,134 @@
+import { execFile, execFileSync } from 'node:child_process';
+import { copyFileSync, mkdtempSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
+import { promisify } from 'node:util';
+import type { PasswordPadding } from '../../lib/crypto';
+
+const run = promisify(execFile);
+
+/** The passphrase of every encrypted test key (ssh-keygen wants at least five characters). */
+export const KEY_PASSPHRASE = 'correct horse battery staple';
+
+/** The private key formats `ssh-keygen` writes: its default, `-m PEM` and `-m PKCS8`. */
+export type PrivateKeyFormat = 'openssh' | 'pem' | 'pkcs8';
+
+const SSH_KEYGEN_FORMAT: Record<PrivateKeyFormat, string> = { openssh: 'RFC4716', pem: 'PEM', pkcs8: 'PKCS8' };
+
+/** One private key file of a key set. */
+export interface PrivateKeyFile {
+  readonly format: PrivateKeyFormat;
+  readonly passphrase: string | undefined;
+  readonly path: string;
+  readonly text: string;
+}
+
+/** One RSA key, written by ssh-keygen in every form the tests need. */
+export interface RsaKeySet {
+  readonly bits: number;
+  /** The `ssh-rsa AAAA... comment` line of the `.pub` file. */
+  readonly sshPublicLine: string;
+  /** `ssh-keygen -e -m PKCS8`: `BEGIN PUBLIC KEY`. */
+  readonly spkiPem: string;
+  /** `ssh-keygen -e -m PEM`: `BEGIN RSA PUBLIC KEY`. */
+  readonly pkcs1PublicPem: string;
+  /** A public key file openssl reads (`-pubin`). */
+  readonly spkiPath: string;
+  /** An unencrypted PKCS#8 private key file openssl reads. */
+  readonly opensslPrivatePath: string;
+  /** The same private key in each format, with and without passphrase. */
+  readonly privateKeys: readonly PrivateKeyFile[];
+}
+
+/** A fresh temporary directory for one suite's keys; remove it with `removeKeyDir`. */
+export function makeKeyDir(): string {
+  return mkdtempSync(join(tmpdir(), 'mdpw-keys-'));
+}
+
+/** Removes a directory made by `makeKeyDir`. */
+export function removeKeyDir(dir: string | undefined): void {
+  if (dir !== undefined) rmSync(dir, { recursive: true, force: true });
+}
+
+async function rewriteKey(
+  source: string,
+  target: string,
+  format: PrivateKeyFormat,
+  passphrase: string,
+): Promise<void> {
+  copyFileSync(source, target);
+  await run('ssh-keygen', ['-q', '-p', '-f', target, '-P', '', '-N', passphrase, '-m', SSH_KEYGEN_FORMAT[format]]);
+}
+
+/**
+ * Generates one RSA key (files named after `name`) with `ssh-keygen -t rsa` and has ssh-keygen write it again in each private
+ * format, with and without passphrase (`ssh-keygen -p -m FORMAT -N ...`, the writer generation uses):
+ * one key generation per size instead of six, which matters at 4096 bits.
+ */
+export async function makeRsaKeySet(dir: string, bits: number, name = `rsa-${bits}`): Promise<RsaKeySet> {
+  const base = join(dir, name);
+  await run('ssh-keygen', ['-q', '-t', 'rsa', '-b', String(bits), '-N', '', '-C', `test-${bits}`, '-f', base]);
+  const privateKeys: PrivateKeyFile[] = [];
+  for (const format of ['openssh', 'pem', 'pkcs8'] as const) {
+    for (const passphrase of [undefined, KEY_PASSPHRASE]) {
+      const path = `${base}-${format}${passphrase === undefined ? '' : '-encrypted'}`;
+      await rewriteKey(base, path, format, passphrase ?? '');
+      privateKeys.push({ format, passphrase, path, text: readFileSync(path, 'utf8') });
+    }
+  }
+  const exportPublic = async (format: string) =>
+    (await run('ssh-keygen', ['-e', '-m', format, '-f', `${base}.pub`])).stdout;
+  const spkiPem = await exportPublic('PKCS8');
+  const spkiPath = `${base}.spki.pem`;
+  writeFileSync(spkiPath, spkiPem);
+  return {
+    bits,
+    sshPublicLine: readFileSync(`${base}.pub`, 'utf8').trim(),
+    spkiPem,
+    pkcs1PublicPem: await exportPublic('PEM'),
+    spkiPath,
+    opensslPrivatePath: privateKeys.find((key) => key.format === 'pkcs8' && key.passphrase === undefined)!.path,
+    privateKeys,
+  };
+}
+
+/** A key of another type, for the "not RSA" errors. */
+export interface OtherKey {
+  readonly sshPublicLine: string;
+  readonly privateKeyText: string;
+}
+
+/** Generates an ed25519 or ECDSA key with ssh-keygen (which writes ed25519 private keys as OpenSSH only). */
+export async function makeOtherKey(
+  dir: string,
+  type: 'ed25519' | 'ecdsa',
+  format: PrivateKeyFormat,
+): Promise<OtherKey> {
+  const path = join(dir, `${type}-${format}`);
+  await run('ssh-keygen', ['-q', '-t', type, '-N', '', '-m', SSH_KEYGEN_FORMAT[format], '-f', path]);
+  return { sshPublicLine: readFileSync(`${path}.pub`, 'utf8').trim(), privateKeyText: readFileSync(path, 'utf8') };
+}
+
+const OPENSSL_PADDING: Record<PasswordPadding, string[]> = {
+  pkcs1: ['-pkeyopt', 'rsa_padding_mode:pkcs1'],
+  'oaep-sha256': [
+    '-pkeyopt',
+    'rsa_padding_mode:oaep',
+    '-pkeyopt',
+    'rsa_oaep_md:sha256',
+    '-pkeyopt',
+    'rsa_mgf1_md:sha256',
+  ],
+};
+
+/** `openssl pkeyutl -encrypt` with a public key file; returns base64. */
+export function opensslEncrypt(publicKeyPath: string, plaintext: Buffer, padding: PasswordPadding): string {
+  const args = ['pkeyutl', '-encrypt', '-pubin', '-inkey', publicKeyPath, ...OPENSSL_PADDING[padding]];
+  return execFileSync('openssl', args, { input: plaintext }).toString('base64');
+}
+
+/** `openssl pkeyutl -decrypt` with an unencrypted private key file. */
+export function opensslDecrypt(privateKeyPath: string, base64: string, padding: PasswordPadding): Buffer {
+  const args = ['pkeyutl', '-decrypt', '-inkey', privateKeyPath, ...OPENSSL_PADDING[padding]];
+  return execFileSync('openssl', args, { input: Buffer.from(base64, 'base64'), stdio: ['pipe', 'pipe', 'pipe'] });
+}
