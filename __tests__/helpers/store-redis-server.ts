@@ -51,6 +51,10 @@ export class PrivateRedisServer {
       { stdio: ['ignore', 'pipe', 'pipe'] },
     );
     this.#process = child;
+    // A test process that dies without afterAll must not leave a server behind.
+    const stopWithUs = (): void => void child.kill('SIGKILL');
+    process.once('exit', stopWithUs);
+    child.once('exit', () => process.removeListener('exit', stopWithUs));
     let output = '';
     await new Promise<void>((resolve, reject) => {
       const timer = setTimeout(() => reject(new Error(`redis-server did not start:\n${output}`)), 10_000);

@@ -141,12 +141,25 @@ export class PostgresStore implements PasswordStore {
     const deadline = Date.now() + this.timeoutMs;
     let abandoned = false;
     const run = async (): Promise<QueryResult<R>> => {
-      const client = await this.pool.connect();
+      const lease = await checkOut(this.pool);
       if (abandoned) {
-        client.release();
+        lease.release();
         throw new Error('abandoned');
       }
-      return queryOn<R>(client, text, values, Math.max(1, deadline - Date.now()));
+      // pg's own read timeout (absent from its typings) fails a stuck connection, which is then destroyed.
+      const query: QueryConfig & { query_timeout: number } = {
+        text,
+        values,
+        query_timeout: Math.max(1, deadline - Date.now()),
+      };
+      try {
+        return await lease.client.query<R>(query);
+      } catch (error) {
+        lease.failure ??= error as Error;
+        throw error;
+      } finally {
+        lease.release();
+      }
     };
     return withTimeout(run(), this.timeoutMs, 'PostgreSQL', () => {
       abandoned = true;
@@ -154,27 +167,37 @@ export class PostgresStore implements PasswordStore {
   }
 }
 
-/** Queries a checked-out client and releases it; a client that failed is destroyed, not reused. */
-async function queryOn<R extends QueryResultRow>(
-  client: PoolClient,
-  text: string,
-  values: unknown[] | undefined,
-  timeoutMs: number,
-): Promise<QueryResult<R>> {
-  let failure: Error | undefined;
-  const onError = (error: Error): void => {
-    failure = error;
-  };
-  // pg's own read timeout (absent from its typings) fails the client, which is then destroyed.
-  const query: QueryConfig & { query_timeout: number } = { text, values, query_timeout: timeoutMs };
-  client.on('error', onError);
-  try {
-    return await client.query<R>(query);
-  } catch (error) {
-    failure = error as Error;
-    throw error;
-  } finally {
-    client.removeListener('error', onError);
-    client.release(failure);
-  }
+/** A connection checked out of the pool; released with its failure, if any, so a broken one is destroyed. */
+interface Lease {
+  readonly client: PoolClient;
+  failure: Error | undefined;
+  release(): void;
+}
+
+/**
+ * Checks a connection out with an error listener attached at once: the server may end a connection
+ * in the same packet that completes its checkout, before a promise continuation could listen.
+ */
+function checkOut(pool: Pool): Promise<Lease> {
+  return new Promise((resolve, reject) => {
+    pool.connect((error, client, done) => {
+      if (error || !client) {
+        reject(error ?? new Error('The pool handed out no connection.'));
+        return;
+      }
+      const onError = (failure: Error): void => {
+        lease.failure ??= failure;
+      };
+      const lease: Lease = {
+        client,
+        failure: undefined,
+        release() {
+          client.removeListener('error', onError);
+          done(lease.failure);
+        },
+      };
+      client.on('error', onError);
+      resolve(lease);
+    });
+  });
 }
