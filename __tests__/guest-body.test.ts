@@ -1,3 +1,4 @@
+import type { Server } from 'node:http';
 import express from 'express';
 import request from 'supertest';
 import { ciphertext, guestApp } from './helpers/app';
@@ -14,13 +15,17 @@ function chunk(data: string | Buffer): Buffer {
   return Buffer.concat([Buffer.from(`${bytes.length.toString(16)}\r\n`), bytes, Buffer.from('\r\n')]);
 }
 
-async function withServer<T>(app: express.Express, use: (port: number) => Promise<T>): Promise<T> {
-  const server = await listen(app);
+async function withServer<T>(app: express.Express, use: (port: number, server: Server) => Promise<T>): Promise<T> {
+  const listening = await listen(app);
   try {
-    return await use(server.port);
+    return await use(listening.port, listening.server);
   } finally {
-    await server.close();
+    await listening.close();
   }
+}
+
+function openConnections(server: Server): Promise<number> {
+  return new Promise((resolve, reject) => server.getConnections((error, count) => (error ? reject(error) : resolve(count))));
 }
 
 describe('guest router: reading the POST body', () => {
@@ -90,10 +95,12 @@ describe('guest router: reading the POST body', () => {
     const { app, service, events } = guestApp({ bodyTimeout: 200 });
     const value = ciphertext();
     const started = Date.now();
-    const answer = await withServer(app, (port) =>
-      rawRequest(port, [head([`Content-Length: ${value.length}`]), value.slice(0, 10), value.slice(10, 20)], 150),
-    );
+    const { answer, connections } = await withServer(app, async (port, server) => {
+      const response = await rawRequest(port, [head([`Content-Length: ${value.length}`]), value.slice(0, 10), value.slice(10, 20)], 150);
+      return { answer: response, connections: await openConnections(server) };
+    });
     expect(answer.status).toBe(408);
+    expect(connections).toBe(0);
     expect(answer.closed).toBe(true);
     expect(JSON.parse(answer.body).error.code).toBe('REQUEST_TIMEOUT');
     expect(Date.now() - started).toBeLessThan(2000);
@@ -101,12 +108,14 @@ describe('guest router: reading the POST body', () => {
     expect(events).toEqual([expect.objectContaining({ type: 'password.rejected', reason: 'REQUEST_TIMEOUT' })]);
   });
 
-  it('stores nothing when the client disconnects mid-body', async () => {
-    const { app, service } = guestApp();
+  it('stores nothing and leaves nothing pending when the client disconnects mid-body', async () => {
+    const { app, service, events } = guestApp();
     const value = ciphertext();
-    await withServer(app, async (port) => {
+    await withServer(app, async (port, server) => {
       await rawRequest(port, [head([`Content-Length: ${value.length}`]), value.slice(0, 100)], 0, 300).catch(() => undefined);
       await new Promise((resolve) => setTimeout(resolve, 100));
+      expect(await openConnections(server)).toBe(0);
+      expect(events).toEqual([expect.objectContaining({ type: 'password.rejected', reason: 'BAD_REQUEST' })]);
       const res = await request(`http://127.0.0.1:${port}`).get(PATH).set('X-Test-Instance', 'i-1');
       expect(res.status).toBe(200);
       expect(res.text).toBe('');
