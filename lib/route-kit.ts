@@ -1,19 +1,11 @@
 import { randomUUID } from 'node:crypto';
 import type { NextFunction, Request, RequestHandler, Response } from 'express';
-import helmet, { type HelmetOptions } from 'helmet';
+import helmet from 'helmet';
 import { PasswordError, passwordError } from './errors';
 import { createInstanceLimiter, type InstanceLimiter } from './rate-limit';
 import { sendError } from './responses';
 import { emitEvent, type PasswordService } from './service';
-import type {
-  ActionContext,
-  AuthenticateHook,
-  InstanceAction,
-  InstanceRateLimit,
-  Logger,
-  LookupInstanceHook,
-  Principal,
-} from './types';
+import type { ActionContext, InstanceAction, Logger, Principal, RouterOptionsBase } from './types';
 
 const REQUEST_ID_HEADER = 'X-Openstack-Request-Id';
 const REQUEST_ID = /^req-[0-9a-f]{8}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{12}$/i;
@@ -25,15 +17,9 @@ export interface RequestContext extends ActionContext {
   instanceId?: string;
 }
 
-/** What the routers share: options every router takes, already validated. */
-export interface RouteKitOptions<P extends Principal> {
+/** What the routers share: options every router takes, already validated, and the service. */
+export interface RouteKitOptions<P extends Principal> extends RouterOptionsBase<P> {
   readonly service: PasswordService;
-  readonly authenticate: AuthenticateHook<P>;
-  readonly lookupInstance: LookupInstanceHook<P>;
-  readonly logger?: Logger;
-  readonly helmet?: HelmetOptions | false;
-  readonly principalId?: (principal: P) => string | undefined;
-  readonly rateLimit?: InstanceRateLimit | false;
   /** The router's name, for messages about its options. */
   readonly where: string;
   /** What `authenticate` returning nothing answers. */

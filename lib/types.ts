@@ -155,7 +155,7 @@ export interface InstanceRateLimit {
 }
 
 /** Options shared by both routers. */
-interface RouterOptionsBase<P extends Principal> {
+export interface RouterOptionsBase<P extends Principal = Principal> {
   /** Identifies the caller. Required. */
   readonly authenticate: AuthenticateHook<P>;
   /** Resolves the instance and decides access. Required. */

@@ -39,6 +39,14 @@ export function headerGuest(req: Request): TestGuest | null {
   return instanceId ? { instanceId } : null;
 }
 
+/** A test host app, its service, the events it emitted and what it logged. */
+export interface TestHost {
+  app: Express;
+  service: PasswordService;
+  events: PasswordEvent[];
+  logger: ReturnType<typeof recordingLogger>;
+}
+
 export interface GuestAppOptions extends Partial<PasswordRouterOptions<TestGuest>> {
   /** Middleware the host runs before the router. */
   before?: express.RequestHandler[];
@@ -48,12 +56,7 @@ export interface GuestAppOptions extends Partial<PasswordRouterOptions<TestGuest
  * A host app with the guest router under `/openstack`, guests named by `X-Test-Instance`, and a host
  * route of its own under the same prefix. Returns the app, its service and the events seen.
  */
-export function guestApp(options: GuestAppOptions = {}): {
-  app: Express;
-  service: PasswordService;
-  events: PasswordEvent[];
-  logger: ReturnType<typeof recordingLogger>;
-} {
+export function guestApp(options: GuestAppOptions = {}): TestHost {
   const events: PasswordEvent[] = [];
   const logger = recordingLogger();
   const { before = [], ...routerOptions } = options;
@@ -104,12 +107,7 @@ export function tokenOwner(req: Request): TestOwner | null {
 }
 
 /** Builds both routers on one service; instances are `<project>-<name>`, owned by `<project>`. */
-export function hostApp(overrides: Partial<ServerPasswordRouterOptions<TestOwner>> = {}): {
-  app: Express;
-  service: PasswordService;
-  events: PasswordEvent[];
-  logger: ReturnType<typeof recordingLogger>;
-} {
+export function hostApp(overrides: Partial<ServerPasswordRouterOptions<TestOwner>> = {}): TestHost {
   const events: PasswordEvent[] = [];
   const logger = recordingLogger();
   const service = new PasswordService({ onEvent: (event) => events.push(event), logger });
