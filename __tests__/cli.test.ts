@@ -1,0 +1,366 @@
+import { writeFileSync } from 'node:fs';
+import { join } from 'node:path';
+import { startFakeOwnerApi, type FakeOwnerApi } from './helpers/cli-owner-api';
+import {
+  canRunInTerminal,
+  requireBuiltCli,
+  runCli,
+  runCliInTerminal,
+  type CliResult,
+  type RunCliOptions,
+} from './helpers/cli-run';
+import {
+  KEY_PASSPHRASE,
+  makeKeyDir,
+  makeOtherKey,
+  makeRsaKeySet,
+  opensslDecrypt,
+  opensslEncrypt,
+  removeKeyDir,
+  type PrivateKeyFile,
+  type RsaKeySet,
+} from './helpers/crypto-keys';
+
+const PASSWORD = 'Pä$$w0rd — 日本語 ✓';
+const ENV_TOKEN = 'gAAAAABenv-token_0123456789';
+const FILE_TOKEN = 'gAAAAABfile-token_0123456789';
+const FLAG_TOKEN = 'gAAAAABflag-token_0123456789';
+/** Never printed on stderr, whatever happens. */
+const SECRETS = [PASSWORD, KEY_PASSPHRASE, 'wrong passphrase', ENV_TOKEN, FILE_TOKEN, FLAG_TOKEN];
+
+let dir: string | undefined;
+let keys: RsaKeySet;
+let otherKeys: RsaKeySet;
+let files: Record<'publicKey' | 'ed25519PublicKey' | 'passphrase' | 'wrongPassphrase' | 'token', string>;
+let api: FakeOwnerApi;
+let ciphertext: string;
+
+function keyFile(set: RsaKeySet, format: PrivateKeyFile['format'], encrypted: boolean): string {
+  const key = set.privateKeys.find((candidate) => candidate.format === format && !!candidate.passphrase === encrypted);
+  if (key === undefined) throw new Error(`no ${format} key (encrypted: ${encrypted})`);
+  return key.path;
+}
+
+const plainKey = () => keyFile(keys, 'openssh', false);
+/** PEM, not OpenSSH: opening an encrypted OpenSSH key costs a bcrypt run, which many tests would repeat. */
+const encryptedKey = () => keyFile(keys, 'pem', true);
+const encryptedOpenSshKey = () => keyFile(keys, 'openssh', true);
+
+beforeAll(async () => {
+  requireBuiltCli();
+  dir = makeKeyDir();
+  const keyDir = dir;
+  let ed25519;
+  [keys, otherKeys, ed25519] = await Promise.all([
+    makeRsaKeySet(keyDir, 2048),
+    makeRsaKeySet(keyDir, 2048, 'other-rsa-2048'),
+    makeOtherKey(keyDir, 'ed25519', 'openssh'),
+  ]);
+  const write = (name: string, content: string) => {
+    const path = join(keyDir, name);
+    writeFileSync(path, content);
+    return path;
+  };
+  files = {
+    publicKey: write('owner.pub', `${keys.sshPublicLine}\n`),
+    ed25519PublicKey: write('ed25519.pub', `${ed25519.sshPublicLine}\n`),
+    passphrase: write('passphrase', `${KEY_PASSPHRASE}\n`),
+    wrongPassphrase: write('wrong-passphrase', 'wrong passphrase\n'),
+    token: write('token', `${FILE_TOKEN}\n`),
+  };
+  ciphertext = opensslEncrypt(keys.spkiPath, Buffer.from(PASSWORD), 'pkcs1');
+  api = await startFakeOwnerApi({ 'server-1': ciphertext, 'server-empty': '' });
+}, 30_000);
+
+afterAll(async () => {
+  await api?.close();
+  removeKeyDir(dir);
+});
+
+/** Runs the built command line and checks that nothing secret reached stderr. */
+async function run(args: readonly string[], options?: RunCliOptions): Promise<CliResult> {
+  const result = await runCli(args, options);
+  for (const secret of SECRETS) expect(result.stderr).not.toContain(secret);
+  return result;
+}
+
+function expectFailure(result: CliResult, status: 1 | 2, stderr: RegExp): void {
+  expect(result.status).toBe(status);
+  expect(result.stdout).toBe('');
+  expect(result.stderr).toMatch(stderr);
+}
+
+describe('encrypt', () => {
+  test('encrypts a password argument for the public key; openssl decrypts it', async () => {
+    const result = await run(['encrypt', '--public-key', files.publicKey, PASSWORD]);
+    expect(result).toMatchObject({ status: 0, stderr: '' });
+    const printed = result.stdout.trim();
+    expect(Buffer.from(printed, 'base64')).toHaveLength(256);
+    expect(opensslDecrypt(keys.opensslPrivatePath, printed, 'pkcs1').toString('utf8')).toBe(PASSWORD);
+  });
+
+  test.each([
+    ['with -', ['-']],
+    ['without an argument', []],
+  ])('reads the password from stdin %s, removing one trailing newline', async (_case, extra) => {
+    const result = await run(['encrypt', '--public-key', files.publicKey, ...extra], { input: `${PASSWORD}\n` });
+    expect(result.status).toBe(0);
+    expect(opensslDecrypt(keys.opensslPrivatePath, result.stdout.trim(), 'pkcs1').toString('utf8')).toBe(PASSWORD);
+  });
+
+  test('--padding oaep-sha256 makes OAEP ciphertext', async () => {
+    const result = await run(['encrypt', '--public-key', files.publicKey, '--padding', 'oaep-sha256', '-'], {
+      input: PASSWORD,
+    });
+    expect(result.status).toBe(0);
+    const printed = result.stdout.trim();
+    expect(opensslDecrypt(keys.opensslPrivatePath, printed, 'oaep-sha256').toString('utf8')).toBe(PASSWORD);
+  });
+
+  test('refuses an ed25519 public key and a private key in place of the public key', async () => {
+    const ed = await run(['encrypt', '--public-key', files.ed25519PublicKey, '-'], { input: PASSWORD });
+    expectFailure(ed, 1, /RSA/);
+    const wrongHalf = await run(['encrypt', '--public-key', plainKey(), '-'], { input: PASSWORD });
+    expectFailure(wrongHalf, 1, /public key/);
+  });
+});
+
+describe('decrypt', () => {
+  test('decrypts a ciphertext argument made by openssl', async () => {
+    const result = await run(['decrypt', '--key', plainKey(), ciphertext]);
+    expect(result).toEqual({ status: 0, stdout: `${PASSWORD}\n`, stderr: '' });
+  });
+
+  test.each([
+    ['with -', ['-']],
+    ['without an argument', []],
+  ])('reads a line-wrapped ciphertext from stdin %s', async (_case, extra) => {
+    const wrapped = `${ciphertext.replace(/.{64}/g, '$&\n')}\n`;
+    const result = await run(['decrypt', '--key', plainKey(), ...extra], { input: wrapped });
+    expect(result).toMatchObject({ status: 0, stdout: `${PASSWORD}\n` });
+  });
+
+  test('--padding oaep-sha256 decrypts OAEP ciphertext', async () => {
+    const oaep = opensslEncrypt(keys.spkiPath, Buffer.from(PASSWORD), 'oaep-sha256');
+    const result = await run(['decrypt', '--key', plainKey(), '--padding', 'oaep-sha256', oaep]);
+    expect(result).toMatchObject({ status: 0, stdout: `${PASSWORD}\n` });
+  });
+
+  test('a wrong key fails with exit status 1 and prints no password', async () => {
+    const result = await run(['decrypt', '--key', keyFile(otherKeys, 'pem', false), ciphertext]);
+    expectFailure(result, 1, /Decryption failed/);
+  });
+
+  test('a corrupt ciphertext fails with exit status 1', async () => {
+    expectFailure(await run(['decrypt', '--key', plainKey(), 'not base64!']), 1, /not base64/);
+  });
+
+  test('reads the passphrase from --passphrase-file', async () => {
+    for (const format of ['openssh', 'pem', 'pkcs8'] as const) {
+      const key = keyFile(keys, format, true);
+      const result = await run(['decrypt', '--key', key, '--passphrase-file', files.passphrase, ciphertext]);
+      expect(result).toMatchObject({ status: 0, stdout: `${PASSWORD}\n` });
+    }
+  });
+
+  test('reads the passphrase from METADATA_PASSWORD_PASSPHRASE', async () => {
+    const result = await run(['decrypt', '--key', encryptedKey(), ciphertext], {
+      env: { METADATA_PASSWORD_PASSPHRASE: KEY_PASSPHRASE },
+    });
+    expect(result).toMatchObject({ status: 0, stdout: `${PASSWORD}\n` });
+  });
+
+  test('--passphrase-file wins over the environment', async () => {
+    const result = await run(['decrypt', '--key', encryptedKey(), '--passphrase-file', files.passphrase, ciphertext], {
+      env: { METADATA_PASSWORD_PASSPHRASE: 'wrong passphrase' },
+    });
+    expect(result).toMatchObject({ status: 0, stdout: `${PASSWORD}\n` });
+  });
+
+  test('an encrypted key without passphrase and no terminal fails, saying how to pass one', async () => {
+    const result = await run(['decrypt', '--key', encryptedKey(), ciphertext]);
+    expectFailure(result, 1, /encrypted: pass --passphrase-file FILE or set METADATA_PASSWORD_PASSPHRASE/);
+  });
+
+  test('a wrong passphrase fails without printing it', async () => {
+    const withFile = ['decrypt', '--key', encryptedKey(), '--passphrase-file', files.wrongPassphrase, ciphertext];
+    const fromFile = await run(withFile);
+    expectFailure(fromFile, 1, /passphrase does not open/);
+    const fromEnv = await run(['decrypt', '--key', encryptedKey(), ciphertext], {
+      env: { METADATA_PASSWORD_PASSPHRASE: 'wrong passphrase' },
+    });
+    expectFailure(fromEnv, 1, /passphrase does not open/);
+  });
+
+  (canRunInTerminal() ? test : test.skip)('prompts for the passphrase on a terminal without echoing it', async () => {
+    const key = encryptedOpenSshKey();
+    const prompt = `Passphrase for ${key}: `;
+    const { status, screen } = await runCliInTerminal(['decrypt', '--key', key, ciphertext], prompt, KEY_PASSPHRASE);
+    expect(status).toBe(0);
+    expect(screen).toContain(prompt);
+    expect(screen).toContain(PASSWORD);
+    expect(screen).not.toContain(KEY_PASSPHRASE);
+  });
+});
+
+describe('get', () => {
+  const getArgs = (serverId: string, ...extra: string[]) => [
+    'get',
+    '--url',
+    api.baseUrl,
+    '--server',
+    serverId,
+    '--key',
+    plainKey(),
+    ...extra,
+  ];
+
+  beforeEach(() => {
+    api.requests.length = 0;
+  });
+
+  test('fetches and decrypts the password with the token from OS_AUTH_TOKEN', async () => {
+    const result = await run(getArgs('server-1'), { env: { OS_AUTH_TOKEN: ENV_TOKEN } });
+    expect(result).toEqual({ status: 0, stdout: `${PASSWORD}\n`, stderr: '' });
+    expect(api.requests).toEqual([
+      {
+        method: 'GET',
+        path: '/compute/v2.1/servers/server-1/os-server-password',
+        token: ENV_TOKEN,
+        accept: 'application/json',
+      },
+    ]);
+  });
+
+  test('takes the token from --token-file (newline removed), over OS_AUTH_TOKEN', async () => {
+    const result = await run(getArgs('server-1', '--token-file', files.token), { env: { OS_AUTH_TOKEN: ENV_TOKEN } });
+    expect(result).toMatchObject({ status: 0, stdout: `${PASSWORD}\n` });
+    expect(api.requests.map((request) => request.token)).toEqual([FILE_TOKEN]);
+  });
+
+  test('takes the token from --token', async () => {
+    const result = await run(getArgs('server-1', '--token', FLAG_TOKEN));
+    expect(result).toMatchObject({ status: 0, stdout: `${PASSWORD}\n` });
+    expect(api.requests.map((request) => request.token)).toEqual([FLAG_TOKEN]);
+  });
+
+  test('accepts a base URL with a trailing slash', async () => {
+    const args = getArgs('server-1', '--token', FLAG_TOKEN);
+    args[2] = `${api.baseUrl}/`;
+    expect(await run(args)).toMatchObject({ status: 0, stdout: `${PASSWORD}\n` });
+    expect(api.requests.map((request) => request.path)).toEqual(['/compute/v2.1/servers/server-1/os-server-password']);
+  });
+
+  test('decrypts with an encrypted key and the passphrase from the environment', async () => {
+    const args = ['get', '--url', api.baseUrl, '--server', 'server-1', '--key', encryptedKey()];
+    const result = await run(args, { env: { OS_AUTH_TOKEN: ENV_TOKEN, METADATA_PASSWORD_PASSPHRASE: KEY_PASSPHRASE } });
+    expect(result).toMatchObject({ status: 0, stdout: `${PASSWORD}\n` });
+  });
+
+  test('an empty password says none is set (yet), exit status 1', async () => {
+    const result = await run(getArgs('server-empty'), { env: { OS_AUTH_TOKEN: ENV_TOKEN } });
+    expectFailure(result, 1, /no password is set \(yet\) for server server-empty/);
+    expect(api.requests).toHaveLength(1);
+  });
+
+  test("an error answer shows the API's status, code and message, exit status 1", async () => {
+    const result = await run(getArgs('server-404'), { env: { OS_AUTH_TOKEN: ENV_TOKEN } });
+    expectFailure(result, 1, /404 INSTANCE_NOT_FOUND: No such instance\./);
+  });
+
+  test('an unreachable API fails with exit status 1', async () => {
+    const closed = await startFakeOwnerApi({});
+    await closed.close();
+    const args = ['get', '--url', closed.baseUrl, '--server', 'server-1', '--key', plainKey(), '--token', FLAG_TOKEN];
+    expectFailure(await run(args), 1, /cannot reach http:\/\/127\.0\.0\.1:\d+: ECONNREFUSED/);
+  });
+
+  test('a wrong key fails with exit status 1', async () => {
+    const args = ['get', '--url', api.baseUrl, '--server', 'server-1', '--key', keyFile(otherKeys, 'openssh', false)];
+    expectFailure(await run(args, { env: { OS_AUTH_TOKEN: ENV_TOKEN } }), 1, /Decryption failed/);
+  });
+
+  test.each([
+    ['no token anywhere', [], /no token: set OS_AUTH_TOKEN/],
+    ['--token and --token-file together', ['--token', FLAG_TOKEN, '--token-file', 'x'], /either --token or/],
+  ])('%s is a usage error', async (_case, extra, message) => {
+    expectFailure(await run(getArgs('server-1', ...(extra as string[]))), 2, message);
+    expect(api.requests).toHaveLength(0);
+  });
+
+  test.each([
+    ['a relative --url', ['--url', 'compute/v2.1'], /--url must be an absolute/],
+    ['an ftp --url', ['--url', 'ftp://127.0.0.1/'], /http or https/],
+    ['a --url with credentials', ['--url', 'http://user:pw@127.0.0.1/'], /credentials/],
+    ['a --server with a slash', ['--server', 'a/b'], /--server must be a server id/],
+    ['a --server of ..', ['--server', '..'], /--server must be a server id/],
+  ])('%s is a usage error', async (_case, override, message) => {
+    const args = getArgs('server-1', '--token', FLAG_TOKEN);
+    args[args.indexOf(override[0]) + 1] = override[1];
+    expectFailure(await run(args), 2, message);
+    expect(api.requests).toHaveLength(0);
+  });
+});
+
+describe('help and usage', () => {
+  test.each([['--help'], ['-h']])('%s prints the commands, exit status 0', async (flag) => {
+    const result = await run([flag]);
+    expect(result.status).toBe(0);
+    expect(result.stdout).toMatch(/Commands:\n\s+encrypt[\s\S]+decrypt[\s\S]+get/);
+  });
+
+  test.each(['encrypt', 'decrypt', 'get'])('%s --help prints its usage, exit status 0', async (command) => {
+    for (const flag of ['--help', '-h']) {
+      const result = await run([command, flag]);
+      expect(result.status).toBe(0);
+      expect(result.stdout).toContain(`Usage: metadata-password ${command} `);
+    }
+  });
+
+  test('get --help warns that --token is visible to other users', async () => {
+    const { stdout } = await run(['get', '--help']);
+    expect(stdout).toMatch(/--token TOKEN\s+the token itself; visible to other users of this machine/);
+  });
+
+  test('no command prints the help on stderr, exit status 2', async () => {
+    const result = await run([]);
+    expect(result.status).toBe(2);
+    expect(result.stderr).toContain('Commands:');
+  });
+
+  test.each([
+    ['an unknown command', ['frobnicate'], /unknown command/],
+    ['an unknown option', ['decrypt', '--key', 'k', '--bogus', 'x'], /unknown option --bogus/],
+    ['an option without its value', ['encrypt', '--public-key'], /option --public-key needs a value/],
+    ['a missing --key', ['decrypt', 'AAAA'], /missing --key/],
+    ['a missing --public-key', ['encrypt', 'secret'], /missing --public-key/],
+    ['an unknown padding', ['decrypt', '--key', 'k', '--padding', 'oaep', 'AAAA'], /--padding must be pkcs1 or/],
+    ['two arguments', ['decrypt', '--key', 'k', 'AAAA', 'BBBB'], /too many arguments/],
+    ['an argument to get', ['get', '--url', 'http://127.0.0.1/', '--server', 's', '--key', 'k', 'x'], /no arguments/],
+  ])('%s is a usage error, exit status 2', async (_case, args, message) => {
+    expectFailure(await run(args), 2, message);
+  });
+
+  test('an unknown command is not echoed: it may be a password typed in the wrong place', async () => {
+    const result = await run([PASSWORD]);
+    expectFailure(result, 2, /unknown command/);
+  });
+});
+
+describe('missing files', () => {
+  test.each([
+    ['public key file', () => ['encrypt', '--public-key', join(dir!, 'missing.pub'), 'secret']],
+    ['key file', () => ['decrypt', '--key', join(dir!, 'missing'), ciphertext]],
+    [
+      'passphrase file',
+      () => ['decrypt', '--key', encryptedKey(), '--passphrase-file', join(dir!, 'missing'), ciphertext],
+    ],
+    [
+      'token file',
+      () => ['get', '--url', api.baseUrl, '--server', 's', '--key', plainKey(), '--token-file', join(dir!, 'missing')],
+    ],
+  ])('a missing %s fails with exit status 1, naming the file', async (what, args) => {
+    const result = await run(args());
+    expectFailure(result, 1, new RegExp(`cannot read ${what} '.*missing(\\.pub)?': no such file`));
+  });
+});
