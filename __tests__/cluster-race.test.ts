@@ -1,0 +1,125 @@
+import { createHmac, randomBytes, randomUUID } from 'node:crypto';
+import { Pool } from 'pg';
+import { connectRedis, deleteKeys, uniqueName } from './helpers/store-backends';
+import { startClusterServer, stopClusterServers, type ClusterServer } from './helpers/store-cluster-processes';
+import { freePort } from './helpers/store-redis-server';
+import { DATABASE_URL, describeWithPostgres, describeWithRedis, REDIS_URL } from './helpers/services';
+
+const SECRET = 'cluster-race-proxy-secret';
+const OWNER_TOKEN = 'cluster-race-owner-token';
+const PROCESSES = 4;
+const POSTS_PER_INSTANCE = 400;
+const INSTANCES = 50;
+
+interface Backend {
+  readonly name: string;
+  readonly describe: jest.Describe;
+  /** The store's environment for the example, and how to remove what the run stored. */
+  readonly prepare: () => { env: Record<string, string>; cleanup: () => Promise<void> };
+}
+
+const backends: Backend[] = [
+  {
+    name: 'RedisStore',
+    describe: describeWithRedis,
+    prepare: () => {
+      const prefix = `mdpw-test:${uniqueName('cluster')}:`;
+      return {
+        env: { REDIS_URL, REDIS_PREFIX: prefix },
+        cleanup: async () => {
+          const client = await connectRedis();
+          await deleteKeys(client, prefix);
+          await client.quit();
+        },
+      };
+    },
+  },
+  {
+    name: 'PostgresStore',
+    describe: describeWithPostgres,
+    prepare: () => {
+      const table = `mdpw_${uniqueName('cluster')}`;
+      return {
+        env: { DATABASE_URL, PASSWORD_TABLE: table },
+        cleanup: async () => {
+          const pool = new Pool({ connectionString: DATABASE_URL, max: 1 });
+          await pool.query(`DROP TABLE IF EXISTS "${table}"`);
+          await pool.end();
+        },
+      };
+    },
+  },
+];
+
+function guestHeaders(instanceId: string): Record<string, string> {
+  const signature = createHmac('sha256', SECRET).update(instanceId).digest('hex');
+  return { 'X-Instance-ID': instanceId, 'X-Tenant-ID': 'project-1', 'X-Instance-ID-Signature': signature };
+}
+
+async function post(server: ClusterServer, instanceId: string, body: string): Promise<number> {
+  const response = await fetch(`${server.baseUrl}/openstack/latest/password`, {
+    method: 'POST',
+    body,
+    headers: guestHeaders(instanceId),
+  });
+  await response.arrayBuffer();
+  return response.status;
+}
+
+async function guestRead(server: ClusterServer, instanceId: string): Promise<string> {
+  const response = await fetch(`${server.baseUrl}/openstack/latest/password`, { headers: guestHeaders(instanceId) });
+  expect(response.status).toBe(200);
+  return response.text();
+}
+
+async function owner(server: ClusterServer, instanceId: string, method: 'GET' | 'DELETE'): Promise<Response> {
+  return fetch(`${server.baseUrl}/compute/v2.1/servers/${instanceId}/os-server-password`, {
+    method,
+    headers: { 'X-Auth-Token': OWNER_TOKEN },
+  });
+}
+
+describe.each(backends)('examples/cluster.ts on $name', (backend) => {
+  backend.describe(`${PROCESSES} server processes on one store`, () => {
+    const servers: ClusterServer[] = [];
+    let cleanup: (() => Promise<void>) | undefined;
+
+    beforeAll(async () => {
+      const prepared = backend.prepare();
+      cleanup = prepared.cleanup;
+      const env = { ...prepared.env, WORKERS: '1', METADATA_PROXY_SECRET: SECRET, OWNER_TOKEN };
+      const ports = await Promise.all(Array.from({ length: PROCESSES }, freePort));
+      servers.push(...(await Promise.all(ports.map((port) => startClusterServer(port, env)))));
+    }, 60_000);
+    afterAll(async () => {
+      await stopClusterServers(servers);
+      await cleanup?.();
+    }, 30_000);
+
+    test(`${POSTS_PER_INSTANCE} concurrent POSTs per instance: one 200, the rest 409, and every process reads the winner`, async () => {
+      for (let round = 0; round < INSTANCES; round++) {
+        const instanceId = randomUUID();
+        const bodies = Array.from({ length: POSTS_PER_INSTANCE }, () => randomBytes(256).toString('base64'));
+        const statuses = await Promise.all(
+          bodies.map((body, index) => post(servers[index % PROCESSES], instanceId, body)),
+        );
+        const winners = bodies.filter((_, index) => statuses[index] === 200);
+        expect(winners).toHaveLength(1);
+        expect(statuses.filter((status) => status === 409)).toHaveLength(POSTS_PER_INSTANCE - 1);
+        for (const server of servers) expect(await guestRead(server, instanceId)).toBe(winners[0]);
+        const read = await owner(servers[round % PROCESSES], instanceId, 'GET');
+        expect(await read.json()).toEqual({ password: winners[0] });
+      }
+    }, 110_000);
+
+    test("an owner's clear on one process lets the guest post again through another", async () => {
+      const instanceId = randomUUID();
+      const [first, second] = [randomBytes(256).toString('base64'), randomBytes(256).toString('base64')];
+      expect(await post(servers[0], instanceId, first)).toBe(200);
+      expect(await post(servers[1], instanceId, second)).toBe(409);
+      expect((await owner(servers[2], instanceId, 'DELETE')).status).toBe(204);
+      expect(await post(servers[3], instanceId, second)).toBe(200);
+      for (const server of servers) expect(await guestRead(server, instanceId)).toBe(second);
+    });
+  });
+});

@@ -1,0 +1,150 @@
+/**
+ * Many worker processes (node:cluster) serving the guest and owner routers on one shared store, as a
+ * metadata API runs on every node of a cloud. Set-once holds across all of them because the store
+ * (Redis or PostgreSQL) decides it.
+ *
+ *   REDIS_URL=redis://127.0.0.1:6379 node dist/examples/cluster.js
+ *   DATABASE_URL=postgres://postgres@127.0.0.1:5432/test node dist/examples/cluster.js
+ *
+ * Environment: PORT (8775), HOST (127.0.0.1), WORKERS (the CPU count), METADATA_PROXY_SECRET (the
+ * proxy's shared secret), OWNER_TOKEN (the owner's bearer token), REDIS_PREFIX ('mdpw:'),
+ * PASSWORD_TABLE ('instance_passwords').
+ */
+import cluster from 'node:cluster';
+import { timingSafeEqual } from 'node:crypto';
+import { availableParallelism } from 'node:os';
+import express, { type Request } from 'express';
+import Redis from 'ioredis';
+import { Pool } from 'pg';
+import {
+  createPasswordRouter,
+  createServerPasswordRouter,
+  PasswordService,
+  signedProxyIdentity,
+  type PasswordStore,
+} from '../lib';
+import { PostgresStore } from '../lib/stores/postgres';
+import { RedisStore } from '../lib/stores/redis';
+
+const env = process.env;
+const port = Number(env.PORT ?? 8775);
+const host = env.HOST ?? '127.0.0.1';
+const workers = Number(env.WORKERS ?? availableParallelism());
+const secret = env.METADATA_PROXY_SECRET ?? 'demo-only-secret-0123456789abcdef';
+const ownerToken = Buffer.from(env.OWNER_TOKEN ?? 'demo-owner-token');
+
+/** A store on the shared backend, and how to let go of its connections. */
+interface SharedStore {
+  readonly store: PasswordStore;
+  readonly name: string;
+  close(): Promise<void>;
+}
+
+async function openStore(): Promise<SharedStore> {
+  if (env.REDIS_URL) {
+    // Fail at once while Redis is unreachable (503) instead of queueing writes that land later.
+    const client = new Redis(env.REDIS_URL, { enableOfflineQueue: false, maxRetriesPerRequest: 0 });
+    client.on('error', (error) => console.warn(`worker ${process.pid}: Redis: ${error.message}`));
+    await new Promise((resolve) => client.once('ready', resolve));
+    const store = new RedisStore({ client, prefix: env.REDIS_PREFIX ?? 'mdpw:' });
+    return { store, name: 'RedisStore', close: async () => void (await client.quit()) };
+  }
+  if (env.DATABASE_URL) {
+    const pool = new Pool({ connectionString: env.DATABASE_URL, max: 10 });
+    const store = new PostgresStore({ pool, table: env.PASSWORD_TABLE ?? 'instance_passwords' });
+    // Every worker migrates at start: the advisory lock makes concurrent migrations safe.
+    await store.migrate();
+    return { store, name: 'PostgresStore', close: () => pool.end() };
+  }
+  throw new Error('Set REDIS_URL or DATABASE_URL.');
+}
+
+/** The owner, when the request carries `OWNER_TOKEN` as `X-Auth-Token` or `Authorization: Bearer`. */
+function authenticateOwner(req: Request): { id: string } | null {
+  const bearer = /^Bearer (.+)$/.exec(req.get('authorization') ?? '')?.[1];
+  const token = Buffer.from(req.get('x-auth-token') ?? bearer ?? '');
+  const matches = token.length === ownerToken.length && timingSafeEqual(token, ownerToken);
+  return matches ? { id: 'owner' } : null;
+}
+
+async function serve(): Promise<void> {
+  const shared = await openStore();
+  const service = new PasswordService({ store: shared.store });
+  const app = express();
+  app.use(
+    '/openstack',
+    createPasswordRouter({
+      service,
+      authenticate: signedProxyIdentity({ secret }),
+      lookupInstance: ({ principal }) => ({ id: principal.instanceId }),
+    }),
+  );
+  // A real host checks here that the owner owns the server; this demo's one owner owns them all.
+  app.use(
+    '/compute/v2.1',
+    createServerPasswordRouter({
+      service,
+      authenticate: authenticateOwner,
+      lookupInstance: ({ instanceId }) => (instanceId ? { id: instanceId } : null),
+    }),
+  );
+  const server = app.listen(port, host, () => process.send?.({ ready: shared.name }));
+  let stopping = false;
+  process.on('SIGTERM', () => {
+    if (stopping) return;
+    stopping = true;
+    server.close(() => void shared.close().finally(() => process.exit(0)));
+    server.closeAllConnections();
+  });
+}
+
+function startPrimary(): void {
+  if (!env.REDIS_URL && !env.DATABASE_URL) {
+    console.error('Set REDIS_URL or DATABASE_URL: workers can share only a Redis or PostgreSQL store.');
+    process.exit(1);
+  }
+  if (!Number.isInteger(workers) || workers < 1) {
+    console.error(`WORKERS must be a positive integer; got ${env.WORKERS}.`);
+    process.exit(1);
+  }
+  const ready = new Set<number>();
+  let stopping = false;
+  const fork = (): void => {
+    const worker = cluster.fork();
+    worker.on('message', (message: { ready?: string }) => {
+      if (!message.ready) return;
+      ready.add(worker.id);
+      if (ready.size === workers) {
+        console.log(`cluster ready: ${workers} workers on http://${host}:${port}, ${message.ready}`);
+      }
+    });
+  };
+  const stop = (code: number): void => {
+    stopping = true;
+    process.exitCode = code;
+    for (const worker of Object.values(cluster.workers ?? {})) worker?.process.kill('SIGTERM');
+  };
+  cluster.on('exit', (worker, code, signal) => {
+    const wasReady = ready.delete(worker.id);
+    if (stopping) return;
+    if (!wasReady) {
+      console.error(`worker ${worker.process.pid} failed to start; stopping`);
+      stop(1);
+      return;
+    }
+    console.warn(`worker ${worker.process.pid} exited (${signal ?? code}); starting another`);
+    fork();
+  });
+  process.once('SIGTERM', () => stop(0));
+  process.once('SIGINT', () => stop(0));
+  for (let i = 0; i < workers; i++) fork();
+}
+
+if (cluster.isPrimary) {
+  startPrimary();
+} else {
+  serve().catch((error: unknown) => {
+    console.error(`worker ${process.pid} could not start:`, error instanceof Error ? error.message : error);
+    process.exit(1);
+  });
+}
