@@ -106,6 +106,7 @@ export class PostgresStore implements PasswordStore {
    */
   async migrate(): Promise<void> {
     const lockKey = this.table.replaceAll('"', '');
+    // value holds the password's UTF-8 bytes: a text column cannot hold U+0000.
     await this.#query(
       `SELECT pg_advisory_xact_lock(hashtext('express-metadata-password'), hashtext('${lockKey}'));
       CREATE TABLE IF NOT EXISTS ${this.table} (
