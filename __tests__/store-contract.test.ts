@@ -33,7 +33,7 @@ const values: Array<[string, string]> = [
     `base64 of ${bytes} bytes`,
     base64Of(bytes),
   ]),
-  ['base64 with non-zero padding bits (not canonical)', 'QUJDRB=='.repeat(12)],
+  ['base64 with non-zero padding bits (not canonical)', `${'A'.repeat(21)}B==`],
   ['plain text', 'Passw0rd!'],
   ['4096 ASCII bytes', 'a'.repeat(4096)],
   ['4096 bytes of emoji', '😀'.repeat(1024)],
