@@ -1,0 +1,121 @@
+import { spawn } from 'node:child_process';
+import { existsSync, readFileSync } from 'node:fs';
+import { copyFile, mkdir, mkdtemp, rm, writeFile } from 'node:fs/promises';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
+
+export const REPO_ROOT = join(__dirname, '..', '..');
+const FIXTURES = join(REPO_ROOT, '__tests__', 'fixtures', 'consumers');
+const INSTALL_TIMEOUT_MS = 150_000;
+
+export interface RunResult {
+  readonly status: number | null;
+  readonly stdout: string;
+  readonly stderr: string;
+}
+
+export interface PackedPackage {
+  readonly tarball: string;
+  /** Paths inside the package, sorted: `package.json`, `dist/lib/index.js`, ... */
+  readonly files: readonly string[];
+}
+
+export interface ConsumerProject {
+  readonly dir: string;
+  /** Runs `node script ...args` in the project. */
+  node(script: string, args?: readonly string[]): Promise<RunResult>;
+}
+
+/** The version of `name` the repository's lock file installs, so consumers reuse the npm cache. */
+export function lockedVersion(name: string): string {
+  const lock = JSON.parse(readFileSync(join(REPO_ROOT, 'package-lock.json'), 'utf8')) as {
+    packages: Record<string, { version: string }>;
+  };
+  const entry = lock.packages[`node_modules/${name}`];
+  if (entry === undefined) throw new Error(`${name} is not in package-lock.json`);
+  return entry.version;
+}
+
+/**
+ * The environment for child processes, without the npm_* variables of the `npm test` running us:
+ * they describe this repository, and a consumer's npm must only see its own project.
+ */
+export function childEnv(): NodeJS.ProcessEnv {
+  const env: NodeJS.ProcessEnv = { ...process.env };
+  for (const name of Object.keys(env)) {
+    if (/^npm_/i.test(name) && !/^npm_config_(cache|registry|userconfig)$/i.test(name)) delete env[name];
+  }
+  delete env.NODE_PATH;
+  delete env.NODE_OPTIONS;
+  return env;
+}
+
+/** Runs a command to its end (or kills it after `timeoutMs`) and resolves its status and output. */
+export function run(command: string, args: readonly string[], cwd: string, timeoutMs = 30_000): Promise<RunResult> {
+  return new Promise((resolve, reject) => {
+    const child = spawn(command, args, { cwd, env: childEnv(), stdio: ['ignore', 'pipe', 'pipe'] });
+    let stdout = '';
+    let stderr = '';
+    child.stdout.on('data', (chunk: Buffer) => (stdout += chunk.toString()));
+    child.stderr.on('data', (chunk: Buffer) => (stderr += chunk.toString()));
+    const timer = setTimeout(() => {
+      stderr += `\n[killed after ${timeoutMs} ms: ${command} ${args.join(' ')}]`;
+      child.kill('SIGKILL');
+    }, timeoutMs);
+    child.on('error', reject);
+    child.on('close', (status) => {
+      clearTimeout(timer);
+      resolve({ status, stdout, stderr });
+    });
+  });
+}
+
+export function makeWorkDir(): Promise<string> {
+  return mkdtemp(join(tmpdir(), 'mdpw-packaging-'));
+}
+
+export async function removeWorkDir(dir: string | undefined): Promise<void> {
+  if (dir !== undefined) await rm(dir, { recursive: true, force: true });
+}
+
+/** Packs the repository as `npm publish` would, from the dist/ that `npm test` has built. */
+export async function packTarball(destination: string): Promise<PackedPackage> {
+  if (!existsSync(join(REPO_ROOT, 'dist', 'lib', 'index.js'))) {
+    throw new Error('dist/lib/index.js is missing: run `npm run build` first (`npm test` builds before jest).');
+  }
+  const packed = await run('npm', ['pack', '--ignore-scripts', '--json', '--pack-destination', destination], REPO_ROOT);
+  if (packed.status !== 0) throw new Error(`npm pack failed:\n${packed.stderr}`);
+  const [entry] = JSON.parse(packed.stdout) as { filename: string; files: { path: string }[] }[];
+  return { tarball: join(destination, entry.filename), files: entry.files.map((file) => file.path).sort() };
+}
+
+/**
+ * Creates a project in `parent/name` that depends on the tarball and `dependencies`, copies the
+ * named files of __tests__/fixtures/consumers into it and runs `npm install`.
+ */
+export async function installConsumer(
+  parent: string,
+  name: string,
+  tarball: string,
+  dependencies: Record<string, string>,
+  fixtures: readonly string[],
+): Promise<ConsumerProject> {
+  const dir = join(parent, name);
+  await mkdir(dir);
+  const manifest = {
+    name: `consumer-${name}`,
+    private: true,
+    dependencies: { 'express-metadata-password': `file:${tarball}`, ...dependencies },
+  };
+  await writeFile(join(dir, 'package.json'), JSON.stringify(manifest, null, 2));
+  await Promise.all(fixtures.map((file) => copyFile(join(FIXTURES, file), join(dir, file))));
+  const install = await run('npm', ['install', '--no-audit', '--no-fund', '--prefer-offline'], dir, INSTALL_TIMEOUT_MS);
+  if (install.status !== 0) throw new Error(`npm install in the ${name} consumer failed:\n${install.stderr}`);
+  return { dir, node: (script, args = []) => run(process.execPath, [script, ...args], dir) };
+}
+
+/** Parses the one JSON line a fixture prints, failing with its output when it did not succeed. */
+export function reportOf<T>(result: RunResult): T {
+  if (result.status !== 0) throw new Error(`exit status ${result.status}\n${result.stderr}${result.stdout}`);
+  return JSON.parse(result.stdout) as T;
+}

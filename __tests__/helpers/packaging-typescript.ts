@@ -1,0 +1,157 @@
+import { mkdir, writeFile } from 'node:fs/promises';
+import { join } from 'node:path';
+import { REPO_ROOT, run, type RunResult } from './packaging-project';
+
+// The TypeScript consumers are kept as text: the repository's own type-check must not see sources
+// that import the packed package by name.
+
+export type ModuleFormat = 'commonjs' | 'module';
+
+export interface ConsumerSource {
+  /** The folder of the consumer, whose package.json declares `type`. */
+  readonly folder: string;
+  readonly type: ModuleFormat;
+  readonly source: string;
+}
+
+/** A strict consumer of the public types: a typed principal, events, a custom store, PasswordError. */
+const TYPED_CONSUMER = `
+import express, { type Request } from 'express';
+import {
+  createPasswordRouter,
+  createServerPasswordRouter,
+  PasswordError,
+  PasswordService,
+  type PasswordEvent,
+  type PasswordRouterOptions,
+  type PasswordStore,
+  type ServerPasswordRouterOptions,
+} from 'express-metadata-password';
+import { decryptPassword, encryptPassword } from 'express-metadata-password/crypto';
+
+interface Tenant {
+  readonly id: string;
+  readonly instanceId: string;
+}
+
+class MapStore implements PasswordStore {
+  readonly #values = new Map<string, string>();
+  async get(id: string): Promise<string | undefined> {
+    return this.#values.get(id);
+  }
+  async setIfAbsent(id: string, value: string): Promise<boolean> {
+    if (this.#values.has(id)) return false;
+    this.#values.set(id, value);
+    return true;
+  }
+  async set(id: string, value: string): Promise<void> {
+    this.#values.set(id, value);
+  }
+  async delete(id: string): Promise<boolean> {
+    return this.#values.delete(id);
+  }
+}
+
+const audit: PasswordEvent[] = [];
+const service = new PasswordService({ store: new MapStore(), onEvent: (event) => audit.push(event) });
+
+function tenantOf(req: Request): Tenant | null {
+  const instanceId = req.get('x-instance-id');
+  return instanceId === undefined ? null : { id: 'tenant-' + instanceId, instanceId };
+}
+
+const guest: PasswordRouterOptions<Tenant> = {
+  service,
+  authenticate: tenantOf,
+  lookupInstance: ({ principal }) => ({ id: principal.instanceId }),
+  principalId: (principal) => principal.id,
+};
+const owner: ServerPasswordRouterOptions<Tenant> = {
+  service,
+  authenticate: async (req) => tenantOf(req),
+  lookupInstance: async ({ principal, instanceId, action }) => {
+    if (instanceId !== principal.instanceId) throw new PasswordError(404, 'INSTANCE_NOT_FOUND', 'No such server.');
+    if (action === 'clear') throw new PasswordError(403, 'FORBIDDEN', 'Readers may not clear passwords.');
+    return { id: instanceId };
+  },
+};
+
+const app = express();
+app.use('/openstack', createPasswordRouter(guest));
+app.use('/compute/v2.1', createServerPasswordRouter(owner));
+
+function lastEventType(): PasswordEvent['type'] | undefined {
+  return audit.at(-1)?.type;
+}
+
+async function storeEncrypted(publicKey: string, privateKey: string): Promise<string | undefined> {
+  const ciphertext: string = encryptPassword('Passw0rd!', publicKey, { padding: 'oaep-sha256' });
+  const stored: boolean = await service.setOnce('i-1', ciphertext, { principalId: 'tenant-i-1' });
+  return stored ? decryptPassword(ciphertext, privateKey, { padding: 'oaep-sha256' }) : undefined;
+}
+`;
+
+/**
+ * Exports only each module format accepts, so a consumer checked in the wrong format fails:
+ * `export =` in CommonJS, top-level await in an ES module.
+ */
+const FORMAT_EXPORTS: Record<ModuleFormat, string> = {
+  commonjs: 'export = { app, lastEventType, storeEncrypted };\n',
+  module: `export { app, lastEventType, storeEncrypted };
+export const firstRead: string | undefined = await service.get('i-1');
+`,
+};
+
+export function typedConsumer(format: ModuleFormat): ConsumerSource {
+  return { folder: `typed-${format}`, type: format, source: TYPED_CONSUMER + FORMAT_EXPORTS[format] };
+}
+
+/** One misspelt option: only real types refuse it at compile time. */
+export const MISSPELT_OPTION: ConsumerSource = {
+  folder: 'misspelt',
+  type: 'commonjs',
+  source: `
+import { createPasswordRouter } from 'express-metadata-password';
+
+export const router = createPasswordRouter({
+  authenticate: () => null,
+  lookupInstance: () => null,
+  maxByte: 2048,
+});
+`,
+};
+
+/**
+ * Type-checks `consumers` in one run of the repository's TypeScript, as a strict `nodenext`
+ * project in `projectDir/name`. With `checkLibraries`, the package's own declarations and those of
+ * its dependencies are checked too.
+ */
+export async function typeCheck(
+  projectDir: string,
+  name: string,
+  consumers: readonly ConsumerSource[],
+  checkLibraries: boolean,
+): Promise<RunResult> {
+  const dir = join(projectDir, name);
+  const tsconfig = {
+    compilerOptions: {
+      module: 'nodenext',
+      moduleResolution: 'nodenext',
+      target: 'ES2022',
+      strict: true,
+      esModuleInterop: true,
+      skipLibCheck: !checkLibraries,
+      noEmit: true,
+      types: ['node'],
+    },
+    files: consumers.map(({ folder }) => `${folder}/consumer.ts`),
+  };
+  for (const { folder, type, source } of consumers) {
+    await mkdir(join(dir, folder), { recursive: true });
+    await writeFile(join(dir, folder, 'package.json'), JSON.stringify({ type }));
+    await writeFile(join(dir, folder, 'consumer.ts'), source);
+  }
+  await writeFile(join(dir, 'tsconfig.json'), JSON.stringify(tsconfig, null, 2));
+  const tsc = join(REPO_ROOT, 'node_modules', 'typescript', 'bin', 'tsc');
+  return run(process.execPath, [tsc, '-p', join(dir, 'tsconfig.json')], dir, 90_000);
+}

@@ -1,0 +1,50 @@
+import { readFileSync } from 'node:fs';
+import { join } from 'node:path';
+import { makeWorkDir, packTarball, removeWorkDir, REPO_ROOT, type PackedPackage } from './helpers/packaging-project';
+
+const manifest = JSON.parse(readFileSync(join(REPO_ROOT, 'package.json'), 'utf8')) as {
+  exports: Record<string, string | Record<string, string>>;
+  bin: Record<string, string>;
+};
+
+/** Every file the exports map and the bin point to, as tarball paths. */
+function manifestTargets(): string[] {
+  const targets = Object.values(manifest.exports).flatMap((target) =>
+    typeof target === 'string' ? [target] : Object.values(target),
+  );
+  return [...targets, ...Object.values(manifest.bin)].map((target) => target.replace(/^\.\//, ''));
+}
+
+describe('the packed tarball', () => {
+  let workDir: string | undefined;
+  let packed: PackedPackage;
+
+  beforeAll(async () => {
+    workDir = await makeWorkDir();
+    packed = await packTarball(workDir);
+  }, 60_000);
+  afterAll(() => removeWorkDir(workDir));
+
+  test('holds package.json, the README and the compiled library', () => {
+    expect(packed.files).toEqual(
+      expect.arrayContaining(['package.json', 'README.md', 'dist/lib/index.js', 'dist/lib/stores/redis.js']),
+    );
+  });
+
+  test('holds every file the exports map and the bin name', () => {
+    expect(manifestTargets().filter((target) => !packed.files.includes(target))).toEqual([]);
+  });
+
+  test('has a declaration file beside every compiled module', () => {
+    const modules = packed.files.filter((file) => file.endsWith('.js'));
+    expect(modules.length).toBeGreaterThan(10);
+    const undeclared = modules.filter((file) => !packed.files.includes(file.replace(/\.js$/, '.d.ts')));
+    expect(undeclared).toEqual([]);
+  });
+
+  test('holds nothing else: no tests, examples, benchmarks, CI scripts, TypeScript sources or build info', () => {
+    const shipped = /^(package\.json|README\.md|LICEN[CS]E(\.md)?|dist\/lib\/.+\.(js|d\.ts|js\.map))$/;
+    const unexpected = packed.files.filter((file) => !shipped.test(file));
+    expect(unexpected).toEqual([]);
+  });
+});

@@ -1,0 +1,147 @@
+import { generateKeyPairSync } from 'node:crypto';
+import { writeFile } from 'node:fs/promises';
+import { join } from 'node:path';
+import {
+  expectGuestAndOwnerFlow,
+  expectRejectedHookAnswers500,
+  startRoutersApp,
+  type RunningApp,
+} from './helpers/packaging-app';
+import {
+  installConsumer,
+  lockedVersion,
+  makeWorkDir,
+  packTarball,
+  removeWorkDir,
+  reportOf,
+  run,
+  type ConsumerProject,
+  type RunResult,
+} from './helpers/packaging-project';
+import { MISSPELT_OPTION, typeCheck, typedConsumer } from './helpers/packaging-typescript';
+
+// One consumer without the optional peers (ioredis, pg): Express 5 and the type packages only.
+let workDir: string | undefined;
+let consumer: ConsumerProject;
+
+beforeAll(async () => {
+  workDir = await makeWorkDir();
+  const { tarball } = await packTarball(workDir);
+  const dependencies = Object.fromEntries(
+    ['express', '@types/express', '@types/node'].map((name) => [name, lockedVersion(name)]),
+  );
+  consumer = await installConsumer(workDir, 'without-peers', tarball, dependencies, [
+    'require-all.cjs',
+    'import-named.mjs',
+    'routers-app.cjs',
+  ]);
+}, 180_000);
+
+afterAll(() => removeWorkDir(workDir));
+
+describe('CommonJS require', () => {
+  let report: Record<string, Record<string, string>>;
+  beforeAll(async () => {
+    report = reportOf(await consumer.node('require-all.cjs'));
+  });
+
+  test('loads the package and /crypto with their named exports', () => {
+    expect(report['express-metadata-password']).toMatchObject({
+      createPasswordRouter: 'function',
+      createServerPasswordRouter: 'function',
+      signedProxyIdentity: 'function',
+      toSystemMetadata: 'function',
+      fromSystemMetadata: 'function',
+      PasswordService: 'class',
+      MemoryStore: 'class',
+      PasswordError: 'class',
+      OptionsError: 'class',
+      ERROR_STATUS: 'object',
+    });
+    expect(report['express-metadata-password/crypto']).toMatchObject({
+      encryptPassword: 'function',
+      decryptPassword: 'function',
+      PasswordCryptoError: 'class',
+    });
+  });
+
+  test('of /redis and /postgres throws, naming the missing peer to install', () => {
+    expect(report['express-metadata-password/redis']).toEqual({
+      error: expect.stringContaining('npm install ioredis'),
+    });
+    expect(report['express-metadata-password/postgres']).toEqual({
+      error: expect.stringContaining('npm install pg'),
+    });
+  });
+});
+
+test('ESM named imports of the package and /crypto store and decrypt a password', async () => {
+  expect(reportOf(await consumer.node('import-named.mjs'))).toEqual({
+    functions: ['function', 'function', 'function'],
+    firstSet: true,
+    secondSet: false,
+    decrypted: 'Passw0rd!',
+    codecRoundTrip: true,
+    passwordErrorIsError: true,
+  });
+});
+
+describe('TypeScript, strict nodenext', () => {
+  let typed: RunResult;
+  let misspelt: RunResult;
+  beforeAll(async () => {
+    [typed, misspelt] = await Promise.all([
+      typeCheck(consumer.dir, 'typescript', [typedConsumer('commonjs'), typedConsumer('module')], true),
+      typeCheck(consumer.dir, 'typescript-misspelt', [MISSPELT_OPTION], false),
+    ]);
+  }, 120_000);
+
+  test('a consumer of the public types type-checks as CommonJS and as an ES module', () => {
+    expect(typed).toMatchObject({ status: 0, stdout: '' });
+  });
+
+  test('a misspelt option fails to type-check', () => {
+    expect(misspelt.status).not.toBe(0);
+    expect(misspelt.stdout).toContain("'maxByte' does not exist in type 'PasswordRouterOptions");
+    expect(misspelt.stdout.match(/error TS/g)).toHaveLength(1);
+  });
+});
+
+describe('Express 5 app with both routers', () => {
+  let app: RunningApp;
+  beforeAll(async () => {
+    app = await startRoutersApp(consumer);
+  });
+  afterAll(() => app?.stop());
+
+  test(`runs on Express ${lockedVersion('express')}`, () => {
+    expect(app.expressVersion).toBe(lockedVersion('express'));
+  });
+
+  test('stores a guest POST, answers it to the guest and to the owner', () => expectGuestAndOwnerFlow(app));
+
+  test('answers 500 JSON when a hook rejects, and keeps serving', () => expectRejectedHookAnswers500(app));
+});
+
+describe('the metadata-password bin', () => {
+  const npx = (args: readonly string[]) => run('npx', ['--no', '--', 'metadata-password', ...args], consumer.dir);
+
+  test('--help prints its usage and exits 0', async () => {
+    const result = await npx(['--help']);
+    expect(result).toMatchObject({ status: 0, stdout: expect.stringContaining('Usage: metadata-password') });
+    expect(result.stdout).toMatch(/encrypt[\s\S]*decrypt[\s\S]*get/);
+  });
+
+  test('encrypts with a public key and decrypts with the private key', async () => {
+    const keys = generateKeyPairSync('rsa', { modulusLength: 2048 });
+    const publicKeyFile = join(consumer.dir, 'owner.pub.pem');
+    const privateKeyFile = join(consumer.dir, 'owner.pem');
+    await writeFile(publicKeyFile, keys.publicKey.export({ type: 'spki', format: 'pem' }));
+    await writeFile(privateKeyFile, keys.privateKey.export({ type: 'pkcs8', format: 'pem' }), { mode: 0o600 });
+
+    const encrypted = await npx(['encrypt', '--public-key', publicKeyFile, 'Passw0rd!']);
+    expect(encrypted).toMatchObject({ status: 0, stdout: expect.stringMatching(/^[A-Za-z0-9+/]{342}==\n$/) });
+    const decrypted = await npx(['decrypt', '--key', privateKeyFile, encrypted.stdout.trim()]);
+    expect(decrypted).toMatchObject({ status: 0, stdout: 'Passw0rd!\n' });
+  });
+});
