@@ -1,3 +1,4 @@
+import type { AddressInfo } from 'node:net';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { createDemoHost } from './demo-host';
@@ -14,7 +15,7 @@ const demo = createDemoHost({
 });
 
 const server = demo.app.listen(port, host, () => {
-  const base = `http://${host}:${port}`;
+  const base = `http://${host}:${(server.address() as AddressInfo).port}`;
   const [first] = demo.instances;
   const header = (headers: Record<string, string>) =>
     Object.entries(headers)
