@@ -36,15 +36,13 @@ export function lockedVersion(name: string): string {
   return entry.version;
 }
 
-/**
- * The environment for child processes, without the npm_* variables of the `npm test` running us:
- * they describe this repository, and a consumer's npm must only see its own project.
- */
+/** Variables npm sets for the script running us: they describe this repository, not a consumer. */
+const RUNNING_SCRIPT_VARIABLES = /^npm_(package_|lifecycle_|command$|config_local_prefix$|config_loglevel$)/i;
+
+/** The environment for child processes: ours, without what would tie them to this repository. */
 export function childEnv(): NodeJS.ProcessEnv {
   const env: NodeJS.ProcessEnv = { ...process.env };
-  for (const name of Object.keys(env)) {
-    if (/^npm_/i.test(name) && !/^npm_config_(cache|registry|userconfig)$/i.test(name)) delete env[name];
-  }
+  for (const name of Object.keys(env)) if (RUNNING_SCRIPT_VARIABLES.test(name)) delete env[name];
   delete env.NODE_PATH;
   delete env.NODE_OPTIONS;
   return env;
