@@ -1,0 +1,74 @@
+import { fork, type ChildProcess } from 'node:child_process';
+import { join } from 'node:path';
+import type { ControlMessage, ServerMessage, ServerSpec } from './server';
+
+const START_TIMEOUT_MS = 15_000;
+const STOP_TIMEOUT_MS = 5_000;
+const running = new Set<ChildProcess>();
+
+// However the bench ends, no server process outlives it.
+process.on('exit', () => {
+  for (const child of running) child.kill('SIGKILL');
+});
+
+/** A server process listening on an ephemeral port of 127.0.0.1. */
+export interface RunningServer {
+  readonly port: number;
+  readonly pid: number;
+  /** The process's CPU time so far (user + system), in microseconds. */
+  cpuMicros(): Promise<number>;
+  /** Asks the process to exit (so a CPU profile is written), killing it if it does not. */
+  stop(): Promise<void>;
+}
+
+/** Forks `dist/bench/server.js` for `spec`; `cpuProfileDir` runs it under `--cpu-prof`. */
+export function startServer(spec: ServerSpec, cpuProfileDir?: string): Promise<RunningServer> {
+  const execArgv = cpuProfileDir ? ['--cpu-prof', `--cpu-prof-dir=${cpuProfileDir}`] : [];
+  const child = fork(join(__dirname, 'server.js'), [JSON.stringify(spec)], { execArgv });
+  running.add(child);
+  child.once('exit', () => running.delete(child));
+
+  return new Promise((resolve, reject) => {
+    let settled = false;
+    const fail = (reason: string): void => {
+      if (settled) return;
+      settled = true;
+      clearTimeout(timer);
+      child.kill('SIGKILL');
+      reject(new Error(`The ${spec.side} server (${spec.backend}) did not start: ${reason}`));
+    };
+    const timer = setTimeout(() => fail(`no answer within ${START_TIMEOUT_MS} ms`), START_TIMEOUT_MS);
+    child.once('exit', (code) => fail(`it exited with code ${code}`));
+    child.once('message', (message: ServerMessage) => {
+      if (message.type === 'failed') return fail(message.message);
+      settled = true;
+      clearTimeout(timer);
+      if (message.type !== 'listening') return fail(`unexpected message ${message.type}`);
+      resolve({ port: message.port, pid: child.pid as number, cpuMicros: () => cpuMicros(child), stop: () => stopChild(child) });
+    });
+  });
+}
+
+function cpuMicros(child: ChildProcess): Promise<number> {
+  return new Promise((resolve) => {
+    const onMessage = (message: ServerMessage): void => {
+      if (message.type !== 'cpu') return;
+      child.off('message', onMessage);
+      resolve(message.micros);
+    };
+    child.on('message', onMessage);
+    child.send({ type: 'cpu' } satisfies ControlMessage);
+  });
+}
+
+function stopChild(child: ChildProcess): Promise<void> {
+  if (child.exitCode !== null || child.signalCode !== null) return Promise.resolve();
+  return new Promise((resolve) => {
+    const timer = setTimeout(() => child.kill('SIGKILL'), STOP_TIMEOUT_MS);
+    child.once('exit', () => {
+      clearTimeout(timer);
+      resolve();
+    });
+    child.send({ type: 'stop' } satisfies ControlMessage);
+  });
+}

@@ -1,0 +1,97 @@
+import type { RunningServer } from './children';
+import { runLoad, type LoadSample } from './load';
+import type { Scenario, Side } from './scenarios';
+
+export const WARMUP_SECONDS = 1;
+export const ROUNDS = 4;
+export const ROUND_SECONDS = 1.5;
+
+/** One side of a pair over all its rounds. */
+export interface SideStats {
+  readonly side: Side;
+  readonly requests: number;
+  readonly requestsPerSecond: number;
+  readonly p50Ms: number;
+  readonly p99Ms: number;
+  /** The server's CPU time per request: steadier than throughput on a busy machine. */
+  readonly cpuMicrosPerRequest: number;
+}
+
+export interface PairResult {
+  readonly subject: SideStats;
+  readonly baseline: SideStats;
+}
+
+/**
+ * Measures `scenario` on both servers in alternating rounds (subject, baseline, subject, baseline),
+ * after a warm-up of each, so both see the same drift of the machine.
+ */
+export async function measurePair(
+  scenario: Scenario,
+  subject: RunningServer,
+  baseline: RunningServer,
+): Promise<PairResult> {
+  const sides = [
+    { side: scenario.subject, server: subject, samples: [] as LoadSample[], cpuMicros: 0 },
+    { side: scenario.baseline, server: baseline, samples: [] as LoadSample[], cpuMicros: 0 },
+  ];
+  for (const { side, server } of sides) await checkAnswer(scenario, side, server.port);
+  for (const { side, server } of sides) check(scenario, side, await runLoad(server.port, scenario, WARMUP_SECONDS));
+  for (let round = 0; round < ROUNDS; round++) {
+    for (const entry of sides) {
+      const cpuBefore = await entry.server.cpuMicros();
+      entry.samples.push(check(scenario, entry.side, await runLoad(entry.server.port, scenario, ROUND_SECONDS)));
+      entry.cpuMicros += (await entry.server.cpuMicros()) - cpuBefore;
+    }
+  }
+  const [subjectStats, baselineStats] = sides.map(({ side, samples, cpuMicros }) => summarise(side, samples, cpuMicros));
+  return { subject: subjectStats, baseline: baselineStats };
+}
+
+/** Sends one request and checks the answer, so a side that does different work fails loudly. */
+async function checkAnswer(scenario: Scenario, side: Side, port: number): Promise<void> {
+  const { method, path, headers, body } = scenario.request();
+  const response = await fetch(`http://127.0.0.1:${port}${path}`, { method, headers, body });
+  const text = await response.text();
+  if (response.status !== scenario.expectedStatus || text !== scenario.expectedBody) {
+    throw new Error(
+      `${scenario.id}: the ${side} side answered ${response.status} ${JSON.stringify(text.slice(0, 200))}; ` +
+        `expected ${scenario.expectedStatus} ${JSON.stringify(scenario.expectedBody.slice(0, 200))}.`,
+    );
+  }
+}
+
+function check(scenario: Scenario, side: Side, sample: LoadSample): LoadSample {
+  const unexpected = Object.entries(sample.statusCounts).filter(([status]) => Number(status) !== scenario.expectedStatus);
+  if (sample.errors > 0 || unexpected.length > 0 || sample.latenciesMs.length === 0) {
+    throw new Error(
+      `${scenario.id}: the ${side} side had ${sample.errors} errors and statuses ${JSON.stringify(sample.statusCounts)}; ` +
+        `expected only ${scenario.expectedStatus}.`,
+    );
+  }
+  return sample;
+}
+
+function summarise(side: Side, samples: readonly LoadSample[], cpuMicros: number): SideStats {
+  const latencies = new Float64Array(samples.reduce((sum, sample) => sum + sample.latenciesMs.length, 0));
+  let offset = 0;
+  for (const sample of samples) {
+    latencies.set(sample.latenciesMs, offset);
+    offset += sample.latenciesMs.length;
+  }
+  latencies.sort();
+  const seconds = samples.reduce((sum, sample) => sum + sample.seconds, 0);
+  return {
+    side,
+    requests: latencies.length,
+    requestsPerSecond: latencies.length / seconds,
+    p50Ms: percentile(latencies, 50),
+    p99Ms: percentile(latencies, 99),
+    cpuMicrosPerRequest: cpuMicros / latencies.length,
+  };
+}
+
+/** Nearest-rank percentile of sorted values. */
+function percentile(sorted: Float64Array, p: number): number {
+  return sorted[Math.max(0, Math.ceil((p / 100) * sorted.length) - 1)];
+}
