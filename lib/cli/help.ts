@@ -1,0 +1,63 @@
+import { PASSPHRASE_ENV, PROGRAM, TOKEN_ENV } from './names';
+
+/** The overview (`top`) and each command's help, printed by `--help`. */
+export const HELP = {
+  top: `Usage: ${PROGRAM} <command> [options]
+
+Encrypt, decrypt and fetch instance passwords (OpenStack Nova's os-server-password).
+
+Commands:
+  encrypt   Encrypt a password with an RSA public key, as a guest agent does
+  decrypt   Decrypt a password with your RSA private key
+  get       Fetch a server's password from the compute API and decrypt it
+
+Run \`${PROGRAM} <command> --help\` for a command's options.
+Exit status: 0 success, 1 failure, 2 usage error.
+`,
+  encrypt: `Usage: ${PROGRAM} encrypt --public-key FILE [options] [PASSWORD | -]
+
+Encrypts PASSWORD with the RSA public key in FILE and prints the ciphertext in base64.
+With -, or no PASSWORD while stdin is not a terminal, reads the password from stdin and
+removes one trailing newline. A PASSWORD argument is visible to other users of this machine
+in the process list: prefer stdin.
+
+Options:
+  --public-key FILE  an ssh-rsa line (a .pub file) or a PEM public key
+  --padding MODE     pkcs1 (default; cloudbase-init and Nova) or oaep-sha256
+  -h, --help         show this help
+`,
+  decrypt: `Usage: ${PROGRAM} decrypt --key FILE [options] [CIPHERTEXT | -]
+
+Decrypts a base64 CIPHERTEXT, as os-server-password returns it, with the RSA private key in
+FILE and prints the password. With -, or no CIPHERTEXT while stdin is not a terminal, reads
+the ciphertext from stdin.
+
+Options:
+  --key FILE              the private key: OpenSSH, PEM PKCS#1 or PKCS#8, encrypted or not
+  --passphrase-file FILE  the key's passphrase (one trailing newline removed); else the
+                          environment variable ${PASSPHRASE_ENV}; else a prompt when
+                          stdin is a terminal
+  --padding MODE          pkcs1 (default; cloudbase-init and Nova) or oaep-sha256
+  -h, --help              show this help
+`,
+  get: `Usage: ${PROGRAM} get --url BASE --server ID --key FILE [options]
+
+Fetches BASE/servers/ID/os-server-password, decrypts the password with the RSA private key
+in FILE and prints it. The token comes from --token-file, else --token, else the environment
+variable ${TOKEN_ENV}.
+
+Options:
+  --url BASE              the compute API's base URL, e.g. https://cloud.example/compute/v2.1
+  --server ID             the server's id
+  --key FILE              the private key: OpenSSH, PEM PKCS#1 or PKCS#8, encrypted or not
+  --token-file FILE       a file holding the token
+  --token TOKEN           the token itself; visible to other users of this machine in the
+                          process list: prefer ${TOKEN_ENV} or --token-file
+  --passphrase-file FILE  the key's passphrase; else ${PASSPHRASE_ENV}; else a prompt
+                          when stdin is a terminal
+  --padding MODE          pkcs1 (default; cloudbase-init and Nova) or oaep-sha256
+  -h, --help              show this help
+`,
+} as const;
+
+export type Command = Exclude<keyof typeof HELP, 'top'>;
