@@ -136,5 +136,16 @@ describe.each(backends)('$name', (backend) => {
       expect(winners).toHaveLength(1);
       await expect(store.get(id)).resolves.toBe(winners[0]);
     });
+
+    test('of 100 concurrent setIfAbsent over an expired value, exactly one replaces it', async () => {
+      const id = randomUUID();
+      await store.set(id, 'expired', 200);
+      await sleep(300);
+      const candidates = Array.from({ length: 100 }, (_, index) => `replacement-${index}`);
+      const results = await Promise.all(candidates.map((value) => store.setIfAbsent(id, value)));
+      const winners = candidates.filter((_, index) => results[index]);
+      expect(winners).toHaveLength(1);
+      await expect(store.get(id)).resolves.toBe(winners[0]);
+    });
   });
 });

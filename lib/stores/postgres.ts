@@ -58,7 +58,7 @@ function quoteTable(table: unknown): string {
 
 /**
  * A store in PostgreSQL, shared by every process and node that uses the same database: one row
- * per instance, set-once by a single `INSERT ... ON CONFLICT` that replaces only an expired row.
+ * per instance, set-once by a single `INSERT ... ON CONFLICT` statement that replaces only an expired row.
  * Expiry follows the database's clock. Every call rejects when PostgreSQL fails or does not answer,
  * or the pool cannot hand out a connection, within `timeoutMs`; a call that timed out waiting for a
  * connection is abandoned, never run later.
@@ -84,12 +84,16 @@ export class PostgresStore implements PasswordStore {
     this.table = quoteTable(options.table ?? 'instance_passwords');
     this.timeoutMs = options.timeoutMs ?? 2000;
     const t = this.table;
-    const upsert = `INSERT INTO ${t} AS p (id, value, created_at, expires_at) VALUES ($1, $2, now(), ${EXPIRES_AT})
-      ON CONFLICT (id) DO UPDATE SET value = excluded.value, created_at = excluded.created_at, expires_at = excluded.expires_at`;
+    const onConflict = `ON CONFLICT (id) DO UPDATE SET value = excluded.value, created_at = excluded.created_at,
+      expires_at = excluded.expires_at`;
     this.#sql = {
       get: `SELECT value FROM ${t} WHERE id = $1 AND ${LIVE}`,
-      setIfAbsent: `${upsert} WHERE p.expires_at <= now() RETURNING 1`,
-      set: upsert,
+      // The NOT EXISTS guard answers "already set" without locking a visible live row, so many
+      // concurrent attempts on one id do not queue on its row lock; the upsert alone decides a win.
+      setIfAbsent: `INSERT INTO ${t} AS p (id, value, created_at, expires_at)
+        SELECT $1::text, $2::bytea, now(), ${EXPIRES_AT} WHERE NOT EXISTS (SELECT FROM ${t} WHERE id = $1 AND ${LIVE})
+        ${onConflict} WHERE p.expires_at <= now() RETURNING 1`,
+      set: `INSERT INTO ${t} (id, value, created_at, expires_at) VALUES ($1, $2, now(), ${EXPIRES_AT}) ${onConflict}`,
       delete: `DELETE FROM ${t} WHERE id = $1 RETURNING ${LIVE} AS live`,
     };
     // Without a listener, an idle connection that the server terminates crashes the process.
