@@ -1,5 +1,7 @@
 import { spawn } from 'node:child_process';
 import { randomBytes } from 'node:crypto';
+import { once } from 'node:events';
+import { createInterface } from 'node:readline';
 import request from 'supertest';
 import { childEnv, type ConsumerProject } from './packaging-project';
 
@@ -15,40 +17,33 @@ export interface RunningApp {
 }
 
 /** Starts the routers-app.cjs fixture of `project` and resolves once it listens. */
-export function startRoutersApp(project: ConsumerProject): Promise<RunningApp> {
+export async function startRoutersApp(project: ConsumerProject): Promise<RunningApp> {
   const child = spawn(process.execPath, ['routers-app.cjs'], { cwd: project.dir, env: childEnv() });
-  let stdout = '';
   let stderr = '';
   child.stderr.on('data', (chunk: Buffer) => (stderr += chunk.toString()));
-  const exited = new Promise<void>((resolve) => child.once('exit', () => resolve()));
+  const isRunning = (): boolean => child.exitCode === null && child.signalCode === null;
+  const exited = new Promise<number | null>((resolve) => child.once('exit', resolve));
   const stop = async (): Promise<void> => {
-    if (child.exitCode === null && child.signalCode === null) child.kill();
+    if (isRunning()) child.kill();
     await exited;
   };
-  return new Promise((resolve, reject) => {
-    const fail = (why: string): void => {
-      void stop();
-      reject(new Error(`routers-app.cjs ${why}\n${stderr}${stdout}`));
-    };
-    const timer = setTimeout(() => fail(`did not listen within ${START_TIMEOUT_MS} ms`), START_TIMEOUT_MS);
-    const exitedEarly = (status: number | null): void => fail(`exited with status ${status} before listening`);
-    child.once('exit', exitedEarly);
-    child.stdout.on('data', (chunk: Buffer) => {
-      stdout += chunk.toString();
-      if (!stdout.includes('\n')) return;
-      clearTimeout(timer);
-      child.off('exit', exitedEarly);
-      const [firstLine] = stdout.split('\n');
-      const { port, expressVersion } = JSON.parse(firstLine) as { port: number; expressVersion: string };
-      resolve({
-        url: `http://127.0.0.1:${port}`,
-        expressVersion,
-        stderr: () => stderr,
-        isRunning: () => child.exitCode === null && child.signalCode === null,
-        stop,
-      });
-    });
+
+  let timer: NodeJS.Timeout | undefined;
+  const listening = once(createInterface({ input: child.stdout }), 'line') as Promise<[string]>;
+  const failed = new Promise<never>((_, reject) => {
+    timer = setTimeout(() => reject(new Error(`did not listen within ${START_TIMEOUT_MS} ms`)), START_TIMEOUT_MS);
+    void exited.then((status) => reject(new Error(`exited with status ${status} before listening`)));
   });
+  try {
+    const [line] = await Promise.race([listening, failed]);
+    const { port, expressVersion } = JSON.parse(line) as { port: number; expressVersion: string };
+    return { url: `http://127.0.0.1:${port}`, expressVersion, stderr: () => stderr, isRunning, stop };
+  } catch (error) {
+    await stop();
+    throw new Error(`routers-app.cjs ${(error as Error).message}\n${stderr}`);
+  } finally {
+    clearTimeout(timer);
+  }
 }
 
 /** A guest posts a ciphertext once and reads it back; the owner reads it through the compute API. */
