@@ -1,5 +1,4 @@
 import { Router, type Request, type Response } from 'express';
-import { param } from 'express-validator';
 import { checkBodyHeaders, createBodyReader } from './body';
 import { passwordError } from './errors';
 import { optionalInteger, OptionsError } from './options';
@@ -62,10 +61,12 @@ export function createPasswordRouter<P extends Principal = Principal>(options: P
     timeoutMs: options.bodyTimeout ?? DEFAULT_BODY_TIMEOUT_MS,
     logger: kit.logger,
   });
-  const versionCheck = param('version').isIn(versions);
+  // A Set lookup rather than an express-validator chain: for a fixed list of names the chain's
+  // run() (field selection, a context per request) was a tenth of this route's CPU time.
+  const knownVersions = new Set<unknown>(versions);
 
   async function handlePassword(req: Request, res: Response, context: RequestContext): Promise<void> {
-    if (!(await versionCheck.run(req)).isEmpty()) {
+    if (!knownVersions.has(req.params.version)) {
       throw passwordError('UNSUPPORTED_VERSION', `Metadata version ${req.params.version} does not serve passwords.`);
     }
     if (req.method === 'GET' || req.method === 'HEAD') {
