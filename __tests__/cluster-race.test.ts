@@ -1,4 +1,5 @@
 import { createHmac, randomBytes, randomUUID } from 'node:crypto';
+import { Agent, request as httpRequest } from 'node:http';
 import { Pool } from 'pg';
 import { connectRedis, deleteKeys, uniqueName } from './helpers/store-backends';
 import { startClusterServer, stopClusterServers, type ClusterServer } from './helpers/store-cluster-processes';
@@ -56,14 +57,24 @@ function guestHeaders(instanceId: string): Record<string, string> {
   return { 'X-Instance-ID': instanceId, 'X-Tenant-ID': 'project-1', 'X-Instance-ID-Signature': signature };
 }
 
-async function post(server: ClusterServer, instanceId: string, body: string): Promise<number> {
-  const response = await fetch(`${server.baseUrl}/openstack/latest/password`, {
-    method: 'POST',
-    body,
-    headers: guestHeaders(instanceId),
+// node:http sends the 40,000 POSTs of this suite in about half the time fetch takes.
+const agent = new Agent({ keepAlive: true, maxSockets: 100 });
+afterAll(() => agent.destroy());
+
+function post(server: ClusterServer, instanceId: string, body: string): Promise<number> {
+  return new Promise((resolve, reject) => {
+    const request = httpRequest(`${server.baseUrl}/openstack/latest/password`, {
+      method: 'POST',
+      agent,
+      headers: { ...guestHeaders(instanceId), 'Content-Length': Buffer.byteLength(body) },
+    });
+    request.on('response', (response) => {
+      response.resume();
+      response.on('end', () => resolve(response.statusCode ?? 0));
+    });
+    request.on('error', reject);
+    request.end(body);
   });
-  await response.arrayBuffer();
-  return response.status;
 }
 
 async function guestRead(server: ClusterServer, instanceId: string): Promise<string> {
