@@ -1,6 +1,6 @@
 import { randomUUID } from 'node:crypto';
 import type { NextFunction, Request, RequestHandler, Response } from 'express';
-import helmet from 'helmet';
+import helmet, { type HelmetOptions } from 'helmet';
 import { PasswordError, passwordError } from './errors';
 import { createInstanceLimiter, type InstanceLimiter } from './rate-limit';
 import { sendError } from './responses';
@@ -46,14 +46,14 @@ export class RouteKit<P extends Principal> {
   readonly service: PasswordService;
   readonly logger: Logger;
   readonly #options: RouteKitOptions<P>;
-  readonly #helmet: RequestHandler | undefined;
+  readonly #securityHeaders: ((req: Request, res: Response) => void) | undefined;
   readonly #limiter: InstanceLimiter | undefined;
 
   constructor(options: RouteKitOptions<P>) {
     this.#options = options;
     this.service = options.service;
     this.logger = options.logger ?? console;
-    this.#helmet = options.helmet === false ? undefined : (helmet(options.helmet) as RequestHandler);
+    this.#securityHeaders = securityHeaders(options.helmet);
     this.#limiter = createInstanceLimiter(options.where, options.rateLimit, this.logger);
   }
 
@@ -66,8 +66,7 @@ export class RouteKit<P extends Principal> {
     const requestId = typeof incoming === 'string' && REQUEST_ID.test(incoming) ? incoming : `req-${randomUUID()}`;
     res.setHeader(REQUEST_ID_HEADER, requestId);
     res.setHeader('Cache-Control', 'no-store');
-    // helmet's middleware is synchronous: it sets headers and calls next before returning.
-    this.#helmet?.(req, res, noop);
+    this.#securityHeaders?.(req, res);
     return { requestId };
   }
 
@@ -181,6 +180,37 @@ export class RouteKit<P extends Principal> {
 }
 
 function noop(): void {}
+
+/**
+ * Sets helmet's headers for `options`. helmet's middleware is synchronous: it sets headers and calls
+ * next before returning. Its headers depend on the request only through functions in the options
+ * (Content-Security-Policy nonces); without any, they are recorded once and replayed, which spares
+ * each answer helmet's chain of a dozen middleware calls.
+ */
+function securityHeaders(options: HelmetOptions | false | undefined): ((req: Request, res: Response) => void) | undefined {
+  if (options === false) return undefined;
+  const middleware = helmet(options) as RequestHandler;
+  if (containsFunction(options)) return (req, res) => middleware(req, res, noop);
+  const headers: Array<readonly [name: string, value: string | undefined]> = [];
+  const recorder = {
+    setHeader: (name: string, value: string) => headers.push([name, value]),
+    removeHeader: (name: string) => headers.push([name, undefined]),
+  };
+  middleware({} as Request, recorder as unknown as Response, noop);
+  return (_req, res) => {
+    for (const [name, value] of headers) {
+      if (value === undefined) res.removeHeader(name);
+      else res.setHeader(name, value);
+    }
+  };
+}
+
+function containsFunction(value: unknown, seen = new Set<unknown>()): boolean {
+  if (typeof value === 'function') return true;
+  if (typeof value !== 'object' || value === null || seen.has(value)) return false;
+  seen.add(value);
+  return Object.values(value).some((item) => containsFunction(item, seen));
+}
 
 function instanceOf(context: RequestContext): { instanceId?: string } {
   return context.instanceId === undefined ? {} : { instanceId: context.instanceId };
