@@ -9,8 +9,10 @@ import type { Principal, ServerPasswordRouterOptions } from './types';
 
 const WHERE = 'createServerPasswordRouter()';
 const ALLOW = 'GET, HEAD, DELETE';
-const SERVER_ID = /^[A-Za-z0-9._~-]+$/;
 const MAX_SERVER_ID_LENGTH = 255;
+// The length bound is in the pattern: one validator costs express-validator half the work of
+// isLength().matches(), and for these characters the regex length is isLength's length.
+const SERVER_ID = new RegExp(`^[A-Za-z0-9._~-]{1,${MAX_SERVER_ID_LENGTH}}$`);
 
 /** The challenge sent with 401: OpenStack clients authenticate with `X-Auth-Token`. */
 const CHALLENGE = 'Bearer realm="compute"';
@@ -35,7 +37,7 @@ export function createServerPasswordRouter<P extends Principal = Principal>(
     where: WHERE,
     unauthenticated: () => passwordError('UNAUTHENTICATED', 'Authentication is required.'),
   });
-  const serverIdCheck = param('serverId').isLength({ min: 1, max: MAX_SERVER_ID_LENGTH }).matches(SERVER_ID);
+  const serverIdCheck = param('serverId').matches(SERVER_ID);
 
   async function handleServerPassword(req: Request, res: Response, context: RequestContext): Promise<void> {
     if (!(await serverIdCheck.run(req)).isEmpty()) {
