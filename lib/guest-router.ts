@@ -25,6 +25,8 @@ export const PASSWORD_VERSIONS: readonly string[] = [
 const WHERE = 'createPasswordRouter()';
 const ALLOW = 'GET, HEAD, POST';
 const DEFAULT_BODY_TIMEOUT_MS = 10_000;
+// The 409 answer never varies: made once, as making an Error captures a stack trace.
+const ALREADY_SET = passwordError('PASSWORD_ALREADY_SET', 'A password is already set; the owner must clear it first.');
 
 function versionsFrom(versions: unknown): readonly string[] {
   if (versions === undefined) return PASSWORD_VERSIONS;
@@ -90,7 +92,7 @@ export function createPasswordRouter<P extends Principal = Principal>(options: P
       sendEmpty(req, res, 200);
       return;
     }
-    sendError(req, res, passwordError('PASSWORD_ALREADY_SET', 'A password is already set; the owner must clear it first.'));
+    sendError(req, res, ALREADY_SET);
   }
 
   const router = Router({ caseSensitive: true });
