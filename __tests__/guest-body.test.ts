@@ -94,7 +94,6 @@ describe('guest router: reading the POST body', () => {
   it('answers 408 REQUEST_TIMEOUT to a body slower than bodyTimeout and frees the socket', async () => {
     const { app, service, events } = guestApp({ bodyTimeout: 200 });
     const value = ciphertext();
-    const started = Date.now();
     const { answer, connections } = await withServer(app, async (port, server) => {
       const response = await rawRequest(port, [head([`Content-Length: ${value.length}`]), value.slice(0, 10), value.slice(10, 20)], 150);
       return { answer: response, connections: await openConnections(server) };
@@ -103,7 +102,6 @@ describe('guest router: reading the POST body', () => {
     expect(connections).toBe(0);
     expect(answer.closed).toBe(true);
     expect(JSON.parse(answer.body).error.code).toBe('REQUEST_TIMEOUT');
-    expect(Date.now() - started).toBeLessThan(2000);
     expect(await service.get('i-1')).toBeUndefined();
     expect(events).toEqual([expect.objectContaining({ type: 'password.rejected', reason: 'REQUEST_TIMEOUT' })]);
   });

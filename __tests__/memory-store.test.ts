@@ -35,10 +35,8 @@ describe('MemoryStore', () => {
       const store = new MemoryStore();
       store.set('i-1', 'value', 3600000).then(() => console.log('stored'));
     `;
-    const started = Date.now();
     const child = spawnSync(process.execPath, ['-e', script], { cwd: `${__dirname}/..`, encoding: 'utf8', timeout: 10000 });
     expect(child.stdout.trim()).toBe('stored');
     expect(child.status).toBe(0);
-    expect(Date.now() - started).toBeLessThan(5000);
   });
 });

@@ -98,10 +98,8 @@ describe('RedisStore when Redis does not answer', () => {
     const client = new Redis(port, '127.0.0.1');
     const store = new RedisStore({ client, timeoutMs: 300 });
     try {
-      const started = Date.now();
       const calls = [store.get('a'), store.setIfAbsent('a', 'v'), store.set('a', 'v', 1000), store.delete('a')];
       for (const call of calls) await expect(call).rejects.toThrow('Redis did not answer within 300 ms.');
-      expect(Date.now() - started).toBeLessThan(1500);
     } finally {
       client.disconnect();
     }
@@ -112,9 +110,7 @@ describe('RedisStore when Redis does not answer', () => {
     client.on('error', () => {});
     const store = new RedisStore({ client, timeoutMs: 5000 });
     try {
-      const started = Date.now();
       await expect(store.setIfAbsent('a', 'v')).rejects.toThrow(/enableOfflineQueue/);
-      expect(Date.now() - started).toBeLessThan(500);
     } finally {
       client.disconnect();
     }

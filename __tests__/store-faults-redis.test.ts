@@ -7,6 +7,7 @@ import { PrivateRedisServer } from './helpers/store-redis-server';
 import { describeWithRedis } from './helpers/services';
 
 const DURABLE = ['--appendonly', 'yes', '--appendfsync', 'always', '--save', ''];
+const TIMEOUT_MS = 10_000;
 
 describeWithRedis('RedisStore when redis-server is killed', () => {
   let server: PrivateRedisServer;
@@ -31,9 +32,15 @@ describeWithRedis('RedisStore when redis-server is killed', () => {
     return host;
   }
 
+  // Each test starts from a running server, whatever the previous one left behind.
+  beforeEach(async () => {
+    await server.kill('SIGKILL');
+    await server.restart();
+  });
+
   test('under load: only 200, 409 and 503; the host lives on; every 200 survives a restart', async () => {
     const client = new Redis(server.port, '127.0.0.1', RECOMMENDED_REDIS_OPTIONS);
-    const host = await hostOn(client, 1000);
+    const host = await hostOn(client, TIMEOUT_MS);
     let killedAt = Infinity;
     const { answers } = await runLoad(host, planLoad(150, 4), {
       concurrency: 32,
@@ -46,10 +53,12 @@ describeWithRedis('RedisStore when redis-server is killed', () => {
     const counts = countStatuses(answers);
     expect(counts).toEqual({ 200: expect.any(Number), 409: expect.any(Number), 503: expect.any(Number) });
     const winners = checkAnswers(answers);
-    // While Redis is down, the recommended settings answer at once rather than after timeoutMs.
+    // While Redis is down, the recommended settings refuse at once instead of waiting out timeoutMs
+    // in ioredis's offline queue (the bound is generous: a loaded machine is slow, not 10 s slow).
     const whileDown = answers.filter((answer) => answer.sentAt > killedAt);
     expect(whileDown.length).toBeGreaterThan(100);
-    expect(whileDown.every((answer) => answer.status === 503 && answer.ms < 500)).toBe(true);
+    expect(whileDown.filter((answer) => answer.status !== 503)).toEqual([]);
+    expect(whileDown.filter((answer) => answer.ms >= TIMEOUT_MS / 2)).toEqual([]);
     expect(await host.health()).toBe(200);
 
     await server.restart();
@@ -72,10 +81,10 @@ describeWithRedis('RedisStore when redis-server is killed', () => {
     const instanceId = `defaults-${Date.now()}`;
     await server.kill('SIGKILL');
 
+    // The offline queue holds the SET; the store gives up after timeoutMs, never sooner.
     const post = await host.request(instanceId, 'POST', 'queued-while-down');
     expect(post).toMatchObject({ status: 503, retryAfter: '1' });
     expect(post.ms).toBeGreaterThanOrEqual(450);
-    expect(post.ms).toBeLessThan(1500);
     expect(await host.request(instanceId, 'GET')).toMatchObject({ status: 503, retryAfter: '1' });
     expect(await host.health()).toBe(200);
 
