@@ -30,7 +30,15 @@ const REDIS_OPTIONS = { enableOfflineQueue: false, maxRetriesPerRequest: 0 } as 
 
 async function connectRedis(url: string): Promise<Redis> {
   const client = new Redis(url, { ...REDIS_OPTIONS, lazyConnect: true, retryStrategy: () => null });
-  await client.connect();
+  let failure: Error | undefined;
+  client.on('error', (error: Error) => {
+    failure = error;
+  });
+  try {
+    await client.connect();
+  } catch (error) {
+    throw failure ?? error;
+  }
   return client;
 }
 

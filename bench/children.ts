@@ -39,24 +39,30 @@ export function startServer(spec: ServerSpec, cpuProfileDir?: string): Promise<R
     };
     const timer = setTimeout(() => fail(`no answer within ${START_TIMEOUT_MS} ms`), START_TIMEOUT_MS);
     child.once('exit', (code) => fail(`it exited with code ${code}`));
+    child.on('error', (error) => fail(error.message));
     child.once('message', (message: ServerMessage) => {
-      if (message.type === 'failed') return fail(message.message);
+      if (message.type !== 'listening') return fail(message.type === 'failed' ? message.message : 'no port');
       settled = true;
       clearTimeout(timer);
-      if (message.type !== 'listening') return fail(`unexpected message ${message.type}`);
       resolve({ port: message.port, pid: child.pid as number, cpuMicros: () => cpuMicros(child), stop: () => stopChild(child) });
     });
   });
 }
 
 function cpuMicros(child: ChildProcess): Promise<number> {
-  return new Promise((resolve) => {
+  return new Promise((resolve, reject) => {
     const onMessage = (message: ServerMessage): void => {
       if (message.type !== 'cpu') return;
+      child.off('exit', onExit);
       child.off('message', onMessage);
       resolve(message.micros);
     };
+    const onExit = (code: number | null): void => {
+      child.off('message', onMessage);
+      reject(new Error(`a server process exited with code ${code} during the run`));
+    };
     child.on('message', onMessage);
+    child.once('exit', onExit);
     child.send({ type: 'cpu' } satisfies ControlMessage);
   });
 }

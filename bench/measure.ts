@@ -3,8 +3,8 @@ import { runLoad, type LoadSample } from './load';
 import type { Scenario, Side } from './scenarios';
 
 export const WARMUP_SECONDS = 1;
-export const ROUNDS = 4;
-export const ROUND_SECONDS = 1.5;
+export const ROUNDS = 6;
+export const ROUND_SECONDS = 1;
 
 /** One side of a pair over all its rounds. */
 export interface SideStats {
