@@ -42,6 +42,8 @@ export function scenarioReport(scenario: Scenario, pair: PairResult): ScenarioRe
 
 const rate = (stats: SideStats): string => Math.round(stats.requestsPerSecond).toLocaleString('en-US');
 const ms = (value: number): string => value.toFixed(2);
+// Three decimals, so a ratio printed next to its target never looks equal to it and fail.
+const ratio = (value: number): string => value.toFixed(3);
 const cpu = (stats: SideStats): string => Math.round(stats.cpuMicrosPerRequest).toString();
 const verdict = (pass: boolean | undefined): string => (pass === undefined ? '' : pass ? ' pass' : ' **FAIL**');
 
@@ -57,8 +59,8 @@ export function formatTable(reports: readonly ScenarioReport[], memory: MemoryRe
     const { subject, baseline } = report;
     lines.push(
       `| ${report.title} | ${subject.side} | ${rate(subject)} | ${ms(subject.p50Ms)} | ${ms(subject.p99Ms)} | ${cpu(subject)} | ` +
-        `${report.throughputRatio.toFixed(2)}${throughputTarget}${verdict(report.pass?.throughput)} | ` +
-        `${report.p99Ratio.toFixed(2)}${p99Target}${verdict(report.pass?.p99)} |`,
+        `${ratio(report.throughputRatio)}${throughputTarget}${verdict(report.pass?.throughput)} | ` +
+        `${ratio(report.p99Ratio)}${p99Target}${verdict(report.pass?.p99)} |`,
       `| | ${baseline.side} | ${rate(baseline)} | ${ms(baseline.p50Ms)} | ${ms(baseline.p99Ms)} | ${cpu(baseline)} | | |`,
     );
   }
