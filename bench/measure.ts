@@ -2,8 +2,8 @@ import type { RunningServer } from './children';
 import { runLoad, type LoadSample } from './load';
 import type { Scenario, Side } from './scenarios';
 
-export const WARMUP_SECONDS = 1;
-export const ROUNDS = 6;
+export const WARMUP_SECONDS = 1.5;
+export const ROUNDS = 8;
 export const ROUND_SECONDS = 1;
 
 /** One side of a pair over all its rounds. */
@@ -20,11 +20,14 @@ export interface SideStats {
 export interface PairResult {
   readonly subject: SideStats;
   readonly baseline: SideStats;
+  /** Subject over baseline requests per second, round by round. */
+  readonly roundRatios: readonly number[];
 }
 
 /**
- * Measures `scenario` on both servers in alternating rounds (subject, baseline, subject, baseline),
- * after a warm-up of each, so both see the same drift of the machine.
+ * Measures `scenario` on both servers in alternating rounds after a warm-up of each, so both see
+ * the same drift of the machine. The order flips every round (subject first, then baseline first),
+ * so neither side always runs in the other's wake.
  */
 export async function measurePair(
   scenario: Scenario,
@@ -38,14 +41,16 @@ export async function measurePair(
   for (const { side, server } of sides) await checkAnswer(scenario, side, server.port);
   for (const { side, server } of sides) check(scenario, side, await runLoad(server.port, scenario, WARMUP_SECONDS));
   for (let round = 0; round < ROUNDS; round++) {
-    for (const entry of sides) {
+    for (const entry of round % 2 === 0 ? sides : [...sides].reverse()) {
       const cpuBefore = await entry.server.cpuMicros();
       entry.samples.push(check(scenario, entry.side, await runLoad(entry.server.port, scenario, ROUND_SECONDS)));
       entry.cpuMicros += (await entry.server.cpuMicros()) - cpuBefore;
     }
   }
   const [subjectStats, baselineStats] = sides.map(({ side, samples, cpuMicros }) => summarise(side, samples, cpuMicros));
-  return { subject: subjectStats, baseline: baselineStats };
+  const rate = (sample: LoadSample): number => sample.latenciesMs.length / sample.seconds;
+  const roundRatios = sides[0].samples.map((sample, round) => rate(sample) / rate(sides[1].samples[round]));
+  return { subject: subjectStats, baseline: baselineStats, roundRatios };
 }
 
 /** Sends one request and checks the answer, so a side that does different work fails loudly. */
