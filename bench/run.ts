@@ -12,7 +12,8 @@ import { formatTable, scenarioReport, type MemoryReport, type ScenarioReport } f
 const RESULTS_FILE = join(__dirname, '..', '..', 'bench', 'results.json');
 const USAGE = `usage: node dist/bench/run.js [--only ID,...] [--cpu-prof DIR] [--no-memory]
   --only      run these scenarios (${SCENARIOS.map((scenario) => scenario.id).join(', ')})
-  --cpu-prof  write each server's CPU profile to DIR/<scenario>/<side>/
+  --cpu-prof  write each server's CPU profile to DIR/<scenario>/<side>/ (summarise them with
+              node dist/bench/profile.js)
   --no-memory skip the MemoryStore measurement
 A partial run prints its table but leaves bench/results.json alone.`;
 
