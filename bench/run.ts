@@ -32,7 +32,10 @@ function parseArgs(argv: readonly string[]): Args {
     if (arg === '--only' && argv[i + 1]) only = new Set(argv[++i].split(','));
     else if (arg === '--cpu-prof' && argv[i + 1]) cpuProfileDir = argv[++i];
     else if (arg === '--no-memory') memory = false;
-    else throw new Error(`unknown argument ${arg}\n${USAGE}`);
+    else if (arg === '--help') {
+      console.log(USAGE);
+      process.exit(0);
+    } else throw new Error(`unknown argument ${arg}\n${USAGE}`);
   }
   const unknown = [...(only ?? [])].filter((id) => !SCENARIOS.some((scenario) => scenario.id === id));
   if (unknown.length > 0) throw new Error(`unknown scenario ${unknown.join(', ')}\n${USAGE}`);
