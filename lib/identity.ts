@@ -29,6 +29,10 @@ const HEADER_NAMES: Record<string, string> = {
 };
 
 function singleHeader(req: Request, name: string): string {
+  // Node joins a repeated header's values with ", ", which none of these values contain; only then
+  // is the costlier headersDistinct (arrays of every header) needed to tell a repeat apart.
+  const joined = req.headers[name];
+  if (typeof joined === 'string' && joined !== '' && !joined.includes(',')) return joined;
   const values = req.headersDistinct[name];
   if (!values || values.length === 0 || values[0] === '') {
     throw passwordError('BAD_REQUEST', `The ${HEADER_NAMES[name]} header is missing.`);
