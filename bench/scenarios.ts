@@ -12,8 +12,11 @@ import {
 /** Where a server keeps passwords. */
 export type Backend = 'memory' | 'redis' | 'postgres';
 
-/** Who answers: the package's routers, the same work written by hand in Express, or bare node:http. */
-export type Side = 'router' | 'express' | 'node-http';
+/**
+ * Who answers: the package's routers (with helmet's default headers, or with `helmet: false`), the
+ * same work written by hand in Express, or bare node:http.
+ */
+export type Side = 'router' | 'router-no-helmet' | 'express' | 'node-http';
 
 /** One request as the load generator sends it. */
 export interface BenchRequest {
@@ -65,6 +68,16 @@ export const SCENARIOS: readonly Scenario[] = [
     expectedBody: STORED_PASSWORD,
     minThroughputRatio: 0.9,
     maxP99Ratio: P99_RATIO,
+  },
+  {
+    id: 'guest-get-no-helmet',
+    title: 'guest GET as above, router with `helmet: false`',
+    backend: 'memory',
+    subject: 'router-no-helmet',
+    baseline: 'express',
+    request: guestGet,
+    expectedStatus: 200,
+    expectedBody: STORED_PASSWORD,
   },
   {
     id: 'guest-post',

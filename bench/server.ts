@@ -22,7 +22,11 @@ export type ControlMessage = { type: 'stop' } | { type: 'cpu' };
 async function serve(spec: ServerSpec): Promise<void> {
   const backend = await openBackend(spec.backend, spec.names);
   const listener =
-    spec.side === 'router' ? routerApp(backend) : spec.side === 'express' ? handWrittenApp(backend) : nodeHttpListener(backend);
+    spec.side === 'router' || spec.side === 'router-no-helmet'
+      ? routerApp(backend, spec.side === 'router')
+      : spec.side === 'express'
+        ? handWrittenApp(backend)
+        : nodeHttpListener(backend);
   const server = createServer(listener);
   // Exiting through process.exit lets --cpu-prof write its profile.
   const stop = (): void => {
