@@ -2,8 +2,8 @@ import { passwordError } from './errors';
 import type { PasswordFormat } from './types';
 
 /** Bounds of one RSA block: a 512-bit to an 8192-bit key. */
-export const MIN_CIPHERTEXT_BYTES = 64;
-export const MAX_CIPHERTEXT_BYTES = 1024;
+const MIN_CIPHERTEXT_BYTES = 64;
+const MAX_CIPHERTEXT_BYTES = 1024;
 
 const LINE_BREAKS = /[\r\n]/g;
 const CONTROL_CHARACTER = /\p{Cc}/u;

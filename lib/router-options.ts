@@ -3,7 +3,7 @@ import { PasswordService } from './service';
 import type { Logger, PasswordServiceOptions } from './types';
 
 /** Options every router takes. */
-export const COMMON_ROUTER_OPTION_NAMES = [
+const COMMON_ROUTER_OPTION_NAMES = [
   'authenticate',
   'lookupInstance',
   'service',

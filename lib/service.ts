@@ -15,7 +15,7 @@ import type {
 /** The option names of `PasswordService`, also accepted by `createPasswordRouter` instead of `service`. */
 export const SERVICE_OPTION_NAMES = ['store', 'ttl', 'maxBytes', 'format', 'onEvent'] as const;
 
-export const DEFAULT_MAX_BYTES = 1020;
+const DEFAULT_MAX_BYTES = 1020;
 const MAX_ID_LENGTH = 255;
 const FORMATS: readonly PasswordFormat[] = ['base64', 'text'];
 const STORE_METHODS = ['get', 'setIfAbsent', 'set', 'delete'] as const;
