@@ -77,7 +77,7 @@ describe('guest router: GET /:version/password', () => {
     const res = await request(app).get('/openstack/latest/password').set(GUEST).set('X-Openstack-Request-Id', requestId);
     expect(res.headers['x-openstack-request-id']).toBe(requestId);
     expect(events).toEqual([
-      { type: 'password.read', instanceId: 'i-1', principalId: 'i-1', requestId, at: expect.any(Date) },
+      { type: 'password.read', instanceId: 'i-1', principalId: 'i-1', requestId, durationMs: expect.any(Number), at: expect.any(Date) },
     ]);
     expect(JSON.stringify(events)).not.toContain(value);
   });

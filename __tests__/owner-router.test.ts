@@ -41,6 +41,7 @@ describe('owner router: GET /servers/:serverId/os-server-password', () => {
       instanceId: 'p1-web',
       principalId: 'reader@p1',
       requestId: res.headers['x-openstack-request-id'],
+      durationMs: expect.any(Number),
       at: expect.any(Date),
     });
     expect(events[0]).toEqual(expect.objectContaining({ type: 'password.set', principalId: 'p1-web' }));

@@ -38,7 +38,7 @@ describe('PasswordService', () => {
       ['password.read', undefined],
       ['password.cleared', undefined],
     ]);
-    expect(events[0]).toEqual({ type: 'password.set', instanceId: 'i-1', principalId: 'admin', requestId: 'req-1', at: expect.any(Date) });
+    expect(events[0]).toEqual({ type: 'password.set', instanceId: 'i-1', principalId: 'admin', requestId: 'req-1', durationMs: expect.any(Number), at: expect.any(Date) });
     const serialized = JSON.stringify(events);
     for (const value of [first, second, third]) expect(serialized).not.toContain(value);
   });

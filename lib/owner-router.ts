@@ -1,6 +1,7 @@
 import { Router, type Request, type Response } from 'express';
 import { param } from 'express-validator';
 import { passwordError } from './errors';
+import { isServerId, SERVER_ID_RULE } from './server-id';
 import { sendEmpty, sendJson } from './responses';
 import { routerService } from './router-options';
 import { RouteKit, type RequestContext } from './route-kit';
@@ -9,10 +10,6 @@ import type { Principal, ServerPasswordRouterOptions } from './types';
 
 const WHERE = 'createServerPasswordRouter()';
 const ALLOW = 'GET, HEAD, DELETE';
-const MAX_SERVER_ID_LENGTH = 255;
-// The length bound is in the pattern: one validator costs express-validator half the work of
-// isLength().matches(), and for these characters the regex length is isLength's length.
-const SERVER_ID = new RegExp(`^[A-Za-z0-9._~-]{1,${MAX_SERVER_ID_LENGTH}}$`);
 
 /** The challenge sent with 401: OpenStack clients authenticate with `X-Auth-Token`. */
 const CHALLENGE = 'Bearer realm="compute"';
@@ -37,13 +34,13 @@ export function createServerPasswordRouter<P extends Principal = Principal>(
     where: WHERE,
     unauthenticated: () => passwordError('UNAUTHENTICATED', 'Authentication is required.'),
   });
-  const serverIdCheck = param('serverId').matches(SERVER_ID);
+  const serverIdCheck = param('serverId').custom((value: string) => isServerId(value));
 
   async function handleServerPassword(req: Request, res: Response, context: RequestContext): Promise<void> {
     if (!(await serverIdCheck.run(req)).isEmpty()) {
       throw passwordError(
         'BAD_REQUEST',
-        `The server id must be 1 to ${MAX_SERVER_ID_LENGTH} characters of A-Z, a-z, 0-9, '.', '_', '~' and '-'.`,
+        `The server id must be ${SERVER_ID_RULE}.`,
       );
     }
     const action = req.method === 'DELETE' ? 'clear' : req.method === 'GET' || req.method === 'HEAD' ? 'read' : undefined;

@@ -1,3 +1,4 @@
+import { decodeCanonicalBase64 } from './base64';
 import { passwordError } from './errors';
 import type { PasswordFormat } from './types';
 
@@ -8,7 +9,6 @@ const MAX_CIPHERTEXT_BYTES = 1024;
 const LINE_BREAKS = /[\r\n]/g;
 const CONTROL_CHARACTER = /\p{Cc}/u;
 const LONE_SURROGATE = /\p{Cs}/u;
-const BASE64_ALPHABET = /^[A-Za-z0-9+/]*={0,2}$/;
 
 /**
  * Checks a password value against `format` and `maxBytes` and returns the form to store (base64
@@ -38,15 +38,12 @@ export function normalizePassword(value: unknown, format: PasswordFormat, maxByt
 }
 
 function checkCiphertext(value: string): void {
-  if (value.length % 4 !== 0 || !BASE64_ALPHABET.test(value)) {
+  const decoded = decodeCanonicalBase64(value);
+  if (decoded === undefined) {
     throw passwordError(
       'INVALID_PASSWORD',
-      'The password is not base64 (standard alphabet, padded): post the RSA-encrypted password, not plaintext.',
+      'The password is not base64 (standard alphabet, padded, canonical): post the RSA-encrypted password, not plaintext.',
     );
-  }
-  const decoded = Buffer.from(value, 'base64');
-  if (decoded.toString('base64') !== value) {
-    throw passwordError('INVALID_PASSWORD', 'The password is not canonical base64 (stray bits after the last byte).');
   }
   if (decoded.length < MIN_CIPHERTEXT_BYTES || decoded.length > MAX_CIPHERTEXT_BYTES) {
     throw passwordError(

@@ -2,6 +2,7 @@ import { randomUUID } from 'node:crypto';
 import type { NextFunction, Request, RequestHandler, Response } from 'express';
 import helmet, { type HelmetOptions } from 'helmet';
 import { PasswordError, passwordError } from './errors';
+import { isInstanceId } from './instance-id';
 import { createInstanceLimiter, type InstanceLimiter } from './rate-limit';
 import { sendError } from './responses';
 import { emitEvent, type PasswordService } from './service';
@@ -94,9 +95,9 @@ export class RouteKit<P extends Principal> {
       throw this.#deny(context, passwordError('INSTANCE_NOT_FOUND', 'No such instance.'));
     }
     const id = (instance as { id?: unknown }).id;
-    if (typeof id !== 'string' || id.length === 0 || id.length > 255) {
+    if (!isInstanceId(id)) {
       this.logger.error(
-        'express-metadata-password: lookupInstance must resolve { id: string } (1 to 255 characters) or null; got',
+        'express-metadata-password: lookupInstance must resolve { id } (a string of 1 to 255 characters, well-formed UTF-16) or null; got',
         instance,
       );
       throw internalError();

@@ -1,4 +1,5 @@
 import { PasswordError, passwordError } from './errors';
+import { isInstanceId, MAX_INSTANCE_ID_LENGTH } from './instance-id';
 import { checkKnownOptions, optionalFunction, optionalInteger, OptionsError } from './options';
 import { normalizePassword } from './password-value';
 import { MemoryStore } from './stores/memory';
@@ -16,7 +17,6 @@ import type {
 export const SERVICE_OPTION_NAMES = ['store', 'ttl', 'maxBytes', 'format', 'onEvent'] as const;
 
 const DEFAULT_MAX_BYTES = 1020;
-const MAX_ID_LENGTH = 255;
 const FORMATS: readonly PasswordFormat[] = ['base64', 'text'];
 const STORE_METHODS = ['get', 'setIfAbsent', 'set', 'delete'] as const;
 
@@ -40,9 +40,9 @@ function checkStore(where: string, store: unknown): asserts store is PasswordSto
 }
 
 function checkId(id: unknown): asserts id is string {
-  if (typeof id !== 'string' || id.length === 0 || id.length > MAX_ID_LENGTH) {
+  if (!isInstanceId(id)) {
     throw new TypeError(
-      `express-metadata-password: an instance id must be a non-empty string of at most ${MAX_ID_LENGTH} characters.`,
+      `express-metadata-password: an instance id must be a non-empty string of at most ${MAX_INSTANCE_ID_LENGTH} characters, well-formed UTF-16.`,
     );
   }
 }
@@ -87,8 +87,8 @@ export class PasswordService {
   /** Resolves the stored value, or `undefined` when there is none. Emits `password.read` on a value. */
   async get(id: string, context?: ActionContext): Promise<string | undefined> {
     checkId(id);
-    const value = await this.#call(id, context, () => this.store.get(id));
-    if (value !== undefined) this[emitEvent]({ type: 'password.read', instanceId: id, context });
+    const [value, durationMs] = await this.#call(id, context, () => this.store.get(id));
+    if (value !== undefined) this[emitEvent]({ type: 'password.read', instanceId: id, durationMs, context });
     return value;
   }
 
@@ -100,8 +100,10 @@ export class PasswordService {
   async setOnce(id: string, value: string, context?: ActionContext): Promise<boolean> {
     checkId(id);
     const normalized = this.#validate(id, value, context);
-    const stored = await this.#call(id, context, () => this.store.setIfAbsent(id, normalized, this.ttl));
-    this[emitEvent]({ type: stored ? 'password.set' : 'password.conflict', instanceId: id, context });
+    const [stored, durationMs] = await this.#call(id, context, () =>
+      this.store.setIfAbsent(id, normalized, this.ttl),
+    );
+    this[emitEvent]({ type: stored ? 'password.set' : 'password.conflict', instanceId: id, durationMs, context });
     return stored;
   }
 
@@ -109,8 +111,8 @@ export class PasswordService {
   async overwrite(id: string, value: string, context?: ActionContext): Promise<void> {
     checkId(id);
     const normalized = this.#validate(id, value, context);
-    await this.#call(id, context, () => this.store.set(id, normalized, this.ttl));
-    this[emitEvent]({ type: 'password.set', instanceId: id, reason: 'overwrite', context });
+    const [, durationMs] = await this.#call(id, context, () => this.store.set(id, normalized, this.ttl));
+    this[emitEvent]({ type: 'password.set', instanceId: id, reason: 'overwrite', durationMs, context });
   }
 
   /**
@@ -119,15 +121,16 @@ export class PasswordService {
    */
   async clear(id: string, context?: ActionContext): Promise<boolean> {
     checkId(id);
-    const removed = await this.#call(id, context, () => this.store.delete(id));
-    if (removed) this[emitEvent]({ type: 'password.cleared', instanceId: id, context });
+    const [removed, durationMs] = await this.#call(id, context, () => this.store.delete(id));
+    if (removed) this[emitEvent]({ type: 'password.cleared', instanceId: id, durationMs, context });
     return removed;
   }
 
   /** @internal */
   async [peekValue](id: string, context?: ActionContext): Promise<string | undefined> {
     checkId(id);
-    return this.#call(id, context, () => this.store.get(id));
+    const [value] = await this.#call(id, context, () => this.store.get(id));
+    return value;
   }
 
   /** @internal */
@@ -157,13 +160,21 @@ export class PasswordService {
     }
   }
 
-  async #call<T>(id: string, context: ActionContext | undefined, operation: () => Promise<T>): Promise<T> {
+  /** Runs a store call; resolves its result and how long it took, in milliseconds. */
+  async #call<T>(
+    id: string,
+    context: ActionContext | undefined,
+    operation: () => Promise<T>,
+  ): Promise<[result: T, durationMs: number]> {
+    const started = performance.now();
     try {
-      return await operation();
+      const result = await operation();
+      return [result, performance.now() - started];
     } catch (cause) {
+      const durationMs = performance.now() - started;
       const reason = cause instanceof Error ? cause.message : String(cause);
       this.#logger.error(`express-metadata-password: the password store failed for instance ${id}.`, cause);
-      this[emitEvent]({ type: 'store.unavailable', instanceId: id, reason, context });
+      this[emitEvent]({ type: 'store.unavailable', instanceId: id, reason, durationMs, context });
       throw passwordError('STORE_UNAVAILABLE', 'The password store is unavailable; try again shortly.', { cause });
     }
   }

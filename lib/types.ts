@@ -86,6 +86,12 @@ export interface PasswordEvent {
   readonly reason?: string;
   /** The `X-Openstack-Request-Id` of the request, when the event comes from one. */
   readonly requestId?: string;
+  /**
+   * How long the store call behind this event took, in milliseconds: set on the events that follow a
+   * store call (`password.set`, `password.read`, `password.conflict`, `password.cleared`,
+   * `store.unavailable`).
+   */
+  readonly durationMs?: number;
   /** When it happened. */
   readonly at: Date;
 }

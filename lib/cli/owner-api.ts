@@ -1,9 +1,9 @@
+import { isServerId } from '../server-id';
 import { CliError, usageError, type Values } from './args';
 import { readInputFile } from './input';
 import { PROGRAM, TOKEN_ENV } from './names';
 
 const REQUEST_TIMEOUT_MS = 30_000;
-const SERVER_ID = /^[A-Za-z0-9._~-]{1,255}$/;
 const HEADER_SAFE_TOKEN = /^[\x21-\x7e]+$/;
 
 /** The token from --token-file, else --token, else the environment, checked to fit in a header. */
@@ -41,7 +41,7 @@ export function passwordUrl(base: string, serverId: string): URL {
     throw usageError('--url must not hold credentials; the token authenticates', 'get');
   }
   if (url.search !== '' || url.hash !== '') throw usageError('--url must not have a query or a fragment', 'get');
-  if (!SERVER_ID.test(serverId) || serverId === '.' || serverId === '..') {
+  if (!isServerId(serverId)) {
     throw usageError('--server must be a server id (letters, digits, . _ ~ -)', 'get');
   }
   url.pathname = `${url.pathname.replace(/\/+$/, '')}/servers/${serverId}/os-server-password`;

@@ -1,7 +1,7 @@
+import { decodeCanonicalBase64 } from '../base64';
 import { PasswordCryptoError } from './errors';
 
 const WHITESPACE = /\s+/g;
-const PADDED_BASE64 = /^(?:[A-Za-z0-9+/]{4})*(?:[A-Za-z0-9+/]{2}==|[A-Za-z0-9+/]{3}=)?$/;
 
 /**
  * Decodes a base64 ciphertext, ignoring whitespace and line breaks but nothing else: standard
@@ -18,8 +18,8 @@ export function decodeCiphertext(ciphertext: unknown): Buffer {
       'The ciphertext is empty: no password has been set yet, or nothing was passed.',
     );
   }
-  const bytes = PADDED_BASE64.test(compact) ? Buffer.from(compact, 'base64') : undefined;
-  if (bytes === undefined || bytes.toString('base64') !== compact) {
+  const bytes = decodeCanonicalBase64(compact);
+  if (bytes === undefined) {
     throw new PasswordCryptoError(
       'ERR_CORRUPT_CIPHERTEXT',
       'The ciphertext is not base64 (standard alphabet, padded; line breaks are allowed): ' +
