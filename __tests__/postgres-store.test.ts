@@ -39,7 +39,7 @@ describe('new PostgresStore() options', () => {
 
   test('without pg installed, importing the subpath names the package to install', () => {
     const { status, stderr } = requireWithoutPeers(
-      ['lib/options.ts', 'lib/stores/adapter.ts', 'lib/stores/postgres.ts'],
+      ['lib/options.ts', 'lib/peer.ts', 'lib/timeout.ts', 'lib/stores/postgres.ts'],
       'lib/stores/postgres.js',
     );
     expect(status).not.toBe(0);

@@ -34,7 +34,7 @@ describe('new RedisStore() options', () => {
 
   test('without ioredis installed, importing the subpath names the package to install', () => {
     const { status, stderr } = requireWithoutPeers(
-      ['lib/options.ts', 'lib/stores/adapter.ts', 'lib/stores/redis.ts'],
+      ['lib/options.ts', 'lib/peer.ts', 'lib/timeout.ts', 'lib/stores/redis.ts'],
       'lib/stores/redis.js',
     );
     expect(status).not.toBe(0);

@@ -1,6 +1,7 @@
 import type { Request } from 'express';
 import getRawBody from 'raw-body';
 import { passwordError } from './errors';
+import { withTimeout } from './timeout';
 import type { Logger } from './types';
 
 const utf8 = new TextDecoder('utf-8', { fatal: true, ignoreBOM: true });
@@ -60,19 +61,14 @@ export function createBodyReader(limits: BodyLimits): (req: Request) => Promise<
 }
 
 async function readStream(req: Request, { maxBytes, timeoutMs }: BodyLimits): Promise<Buffer> {
-  let timer: NodeJS.Timeout | undefined;
-  const timeout = new Promise<never>((_, reject) => {
-    timer = setTimeout(() => {
-      req.pause();
-      reject(passwordError('REQUEST_TIMEOUT', `The body did not arrive within ${timeoutMs} ms.`));
-    }, timeoutMs);
-  });
+  const body = getRawBody(req, { limit: maxBytes, length: req.headers['content-length'] });
   try {
-    return await Promise.race([getRawBody(req, { limit: maxBytes, length: req.headers['content-length'] }), timeout]);
+    return await withTimeout(body, timeoutMs, () => {
+      req.pause();
+      return passwordError('REQUEST_TIMEOUT', `The body did not arrive within ${timeoutMs} ms.`);
+    });
   } catch (error) {
     throw translateReadError(error, maxBytes);
-  } finally {
-    clearTimeout(timer);
   }
 }
 

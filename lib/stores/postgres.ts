@@ -1,7 +1,8 @@
 import type { Pool, PoolClient, QueryConfig, QueryResult, QueryResultRow } from 'pg';
 import { checkKnownOptions, optionalInteger, OptionsError } from '../options';
 import type { Logger, PasswordStore } from '../types';
-import { requirePeer, withTimeout } from './adapter';
+import { requirePeer } from '../peer';
+import { withTimeout } from '../timeout';
 
 requirePeer('pg', 'postgres');
 
@@ -166,8 +167,9 @@ export class PostgresStore implements PasswordStore {
         lease.release();
       }
     };
-    return withTimeout(run(), this.timeoutMs, 'PostgreSQL', () => {
+    return withTimeout(run(), this.timeoutMs, () => {
       abandoned = true;
+      return new Error(`PostgreSQL did not answer within ${this.timeoutMs} ms.`);
     });
   }
 }

@@ -1,7 +1,8 @@
 import type { Cluster, Redis } from 'ioredis';
 import { checkKnownOptions, optionalInteger, OptionsError } from '../options';
 import type { PasswordStore } from '../types';
-import { requirePeer, withTimeout } from './adapter';
+import { requirePeer } from '../peer';
+import { withTimeout } from '../timeout';
 
 requirePeer('ioredis', 'redis');
 
@@ -90,6 +91,6 @@ export class RedisStore implements PasswordStore {
   }
 
   #bounded<T>(reply: Promise<T>): Promise<T> {
-    return withTimeout(reply, this.timeoutMs, 'Redis');
+    return withTimeout(reply, this.timeoutMs, () => new Error(`Redis did not answer within ${this.timeoutMs} ms.`));
   }
 }
