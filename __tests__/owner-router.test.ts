@@ -1,6 +1,6 @@
 import request from 'supertest';
 import express, { type Express } from 'express';
-import { createServerPasswordRouter, MemoryStore, PasswordError } from '../lib';
+import { createServerPasswordRouter, MemoryStore, PasswordError, PasswordService } from '../lib';
 import { ciphertext, hostApp } from './helpers/app';
 
 const URL = '/compute/v2.1/servers/p1-web/os-server-password';
@@ -189,7 +189,7 @@ describe('host actions through the shared PasswordService', () => {
     expect((await request(app).get(URL).set(READER)).body).toEqual({ password: rebuilt.value });
   });
 
-  it('serves the owner router on its own store when no service is shared', async () => {
+  it('serves the owner router on a service of its own store', async () => {
     const store = new MemoryStore();
     const value = ciphertext();
     await store.set('p1-web', value);
@@ -197,10 +197,9 @@ describe('host actions through the shared PasswordService', () => {
     const app = express();
     app.use(
       createServerPasswordRouter({
-        store,
-        onEvent: (event) => events.push(event.type),
+        service: new PasswordService({ store, onEvent: (event) => events.push(event.type) }),
         authenticate: () => ({ id: 'owner' }),
-        lookupInstance: ({ instanceId }) => ({ id: instanceId as string }),
+        lookupInstance: ({ instanceId }) => ({ id: instanceId }),
       }),
     );
     expect((await request(app).get('/servers/p1-web/os-server-password')).body).toEqual({ password: value });

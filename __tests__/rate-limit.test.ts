@@ -34,12 +34,17 @@ describe('rateLimit: per-instance limits', () => {
     }
   });
 
-  it('limits the owner router per server', async () => {
+  it('limits the owner router per caller and server, so one reader cannot lock the members out', async () => {
     const { app } = hostApp({ rateLimit: { limit: 2 } });
     const url = '/compute/v2.1/servers/p1-web/os-server-password';
-    expect((await request(app).get(url).set('X-Auth-Token', 'reader-p1')).status).toBe(200);
+    for (let attempt = 0; attempt < 2; attempt++) {
+      expect((await request(app).get(url).set('X-Auth-Token', 'reader-p1')).status).toBe(200);
+    }
+    expect((await request(app).get(url).set('X-Auth-Token', 'reader-p1')).status).toBe(429);
     expect((await request(app).get(url).set('X-Auth-Token', 'member-p1')).status).toBe(200);
+    expect((await request(app).delete(url).set('X-Auth-Token', 'member-p1')).status).toBe(204);
     expect((await request(app).delete(url).set('X-Auth-Token', 'member-p1')).status).toBe(429);
+    expect((await request(app).get('/compute/v2.1/servers/p1-db/os-server-password').set('X-Auth-Token', 'reader-p1')).status).toBe(200);
   });
 
   it('does not count requests refused before the instance is known', async () => {

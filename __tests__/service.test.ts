@@ -79,7 +79,7 @@ describe('PasswordService', () => {
     for (const call of [() => service.get('i-1'), () => service.setOnce('i-1', ciphertext()), () => service.clear('i-1')]) {
       await expect(call()).rejects.toMatchObject({ status: 503, code: 'STORE_UNAVAILABLE', retryAfter: 1 });
     }
-    expect(logger.errors.map((args) => args[1])).toEqual([store.failure, store.failure, store.failure]);
+    expect(logger.errors.map((args) => args[1])).toEqual(Array(3).fill('Error: connection refused'));
     expect(events.map((event) => [event.type, event.reason])).toEqual(Array(3).fill(['store.unavailable', 'connection refused']));
   });
 

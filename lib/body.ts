@@ -1,10 +1,18 @@
 import type { Request } from 'express';
 import getRawBody from 'raw-body';
-import { passwordError } from './errors';
+import { PasswordError, passwordError } from './errors';
+import { everyInterval, type Diagnostics } from './logging';
 import { withTimeout } from './timeout';
-import type { Logger } from './types';
+import type { PasswordFormat } from './types';
 
 const utf8 = new TextDecoder('utf-8', { fatal: true, ignoreBOM: true });
+const FORM_TYPE = /^application\/x-www-form-urlencoded\s*(?:;|$)/i;
+// What a form parser leaves of canonical base64: '+' decoded to a space, CR/LF kept.
+const FORM_DECODED_BASE64 = /^[A-Za-z0-9 /\r\n]+$/;
+const PARSED_BODY_LOG_INTERVAL_MS = 60_000;
+
+/** The reason of the `password.rejected` event for a body a host's parser consumed. */
+export const BODY_ALREADY_PARSED = 'BODY_ALREADY_PARSED';
 
 /** Refuses, before any byte is read, a body this route will never accept. */
 export function checkBodyHeaders(req: Request, maxBytes: number): void {
@@ -18,30 +26,61 @@ export function checkBodyHeaders(req: Request, maxBytes: number): void {
   }
 }
 
-/** What `readBody` needs besides the request. */
+/** What a body reader needs besides the request. */
 export interface BodyLimits {
   readonly maxBytes: number;
   readonly timeoutMs: number;
-  readonly logger: Logger;
+  readonly format: PasswordFormat;
+  readonly log: Diagnostics;
 }
 
 /**
- * The body a host's parser has already consumed: usable when it kept the raw bytes or text
- * (`express.raw()`, `express.text()`), otherwise a misconfiguration to report once.
+ * Canonical base64 as it was before a form parser (`express.urlencoded()`) split it: the alphabet
+ * has no `&` or `%`, so the form holds one key, the text before the first `=` with `+` turned into
+ * spaces, and the rest of the padding as its value. Base64's length fixes how much padding there
+ * was, so canonical base64 comes back byte for byte (an unpadded value comes back padded: the
+ * form cannot tell them apart); `undefined` when the form cannot have come from base64.
  */
-function alreadyParsed(req: Request, logger: Logger, warned: { parsedBody: boolean }): Buffer {
+export function base64FromForm(form: unknown): string | undefined {
+  if (typeof form !== 'object' || form === null || Array.isArray(form)) return undefined;
+  const entries = Object.entries(form);
+  if (entries.length !== 1) return undefined;
+  const [key, value] = entries[0];
+  if (!FORM_DECODED_BASE64.test(key) || (value !== '' && value !== '=')) return undefined;
+  const text = key.replaceAll(' ', '+');
+  const remainder = text.replace(/[\r\n]/g, '').length % 4;
+  // '==' leaves '=' as the value; '=' and no padding leave an empty one.
+  if (remainder === 1 || value !== (remainder === 2 ? '=' : '')) return undefined;
+  return text + ['', '', '==', '='][remainder];
+}
+
+/** The answer and event reason for a body a host's parser consumed beyond recovery. */
+class BodyAlreadyParsedError extends PasswordError {
+  readonly reason = BODY_ALREADY_PARSED;
+}
+
+/**
+ * The body a host's parser has already consumed: its raw bytes or text (`express.raw()`,
+ * `express.text()`), base64 recovered from `express.urlencoded()`, or else a misconfiguration,
+ * answered 500 and logged at most once a minute.
+ */
+function alreadyParsed(req: Request, limits: BodyLimits, logGate: () => boolean): Buffer {
   const body: unknown = req.body;
   if (Buffer.isBuffer(body)) return body;
   if (typeof body === 'string') return Buffer.from(body, 'utf8');
-  if (!warned.parsedBody) {
-    warned.parsedBody = true;
-    logger.error(
-      'express-metadata-password: the POST body was consumed by a body parser (express.json() or ' +
-        'express.urlencoded()) before the password router. Mount body parsers after the router, or on ' +
-        'their own paths.',
+  if (limits.format === 'base64' && FORM_TYPE.test(req.headers['content-type'] ?? '')) {
+    const recovered = base64FromForm(body);
+    if (recovered !== undefined) return Buffer.from(recovered, 'latin1');
+    throw passwordError('INVALID_PASSWORD', 'The form-encoded body is not base64 (standard alphabet, padded, canonical).');
+  }
+  if (logGate()) {
+    limits.log.error(
+      'a password POST was consumed by a body parser (express.json() or express.urlencoded()) mounted ' +
+        'before the password router, and could not be recovered. Mount parsers after the router, or wrap ' +
+        'them: app.use(exceptPasswordRoutes(express.urlencoded())). (Said at most once a minute.)',
     );
   }
-  throw passwordError('INTERNAL', 'The password body could not be read.');
+  throw new BodyAlreadyParsedError(500, 'INTERNAL', 'The password body could not be read.');
 }
 
 /**
@@ -49,15 +88,20 @@ function alreadyParsed(req: Request, logger: Logger, warned: { parsedBody: boole
  * is slower than `timeoutMs`, 400 when it is not UTF-8.
  */
 export function createBodyReader(limits: BodyLimits): (req: Request) => Promise<string> {
-  const warned = { parsedBody: false };
+  const logGate = everyInterval(PARSED_BODY_LOG_INTERVAL_MS);
   return async (req) => {
-    const bytes = req.readableEnded ? alreadyParsed(req, limits.logger, warned) : await readStream(req, limits);
+    const bytes = req.readableEnded ? alreadyParsed(req, limits, logGate) : await readStream(req, limits);
     try {
       return utf8.decode(bytes);
     } catch {
       throw passwordError('INVALID_PASSWORD', 'The body is not valid UTF-8.');
     }
   };
+}
+
+/** The event reason for a refused body: its error code, or `BODY_ALREADY_PARSED`. */
+export function bodyRejectionReason(error: PasswordError): string {
+  return error instanceof BodyAlreadyParsedError ? error.reason : error.code;
 }
 
 async function readStream(req: Request, { maxBytes, timeoutMs }: BodyLimits): Promise<Buffer> {

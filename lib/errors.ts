@@ -55,3 +55,10 @@ export function passwordError(
 ): PasswordError {
   return new PasswordError(ERROR_STATUS[code], code, message, options);
 }
+
+/** Whether `error` is a `PasswordError` that can be answered as it is: a 4xx or 5xx status. */
+export function isAnswerable(error: unknown): error is PasswordError {
+  return (
+    error instanceof PasswordError && Number.isInteger(error.status) && error.status >= 400 && error.status <= 599
+  );
+}

@@ -1,30 +1,36 @@
 import { Router, type Request, type Response } from 'express';
-import { checkBodyHeaders, createBodyReader } from './body';
-import { passwordError } from './errors';
+import { Access, type RequestState } from './access';
+import { Answers, sendEmpty, sendText } from './answers';
+import { bodyRejectionReason, checkBodyHeaders, createBodyReader } from './body';
+import { isAnswerable, passwordError } from './errors';
+import { actionOf, methodTable, readPassword } from './methods';
 import { optionalInteger, OptionsError } from './options';
-import { routerService } from './router-options';
-import { sendEmpty, sendError, sendText } from './responses';
-import { RouteKit, type RequestContext } from './route-kit';
-import { peekValue, SERVICE_OPTION_NAMES } from './service';
-import type { Principal, PasswordRouterOptions } from './types';
+import { createRateLimiter } from './rate-limit';
+import { parseRouterOptions } from './router-options';
+import type { PasswordService } from './service';
+import type { GuestAction, GuestLookupContext, Principal, RouterOptionsBase } from './types';
+import { PASSWORD_VERSIONS } from './versions';
 
-/** Metadata versions that serve `password`, as Nova lists them. */
-export const PASSWORD_VERSIONS: readonly string[] = [
-  '2013-04-04',
-  '2013-10-17',
-  '2015-10-15',
-  '2016-06-30',
-  '2016-10-06',
-  '2017-02-22',
-  '2018-08-27',
-  '2020-10-14',
-  '2025-04-04',
-  'latest',
-];
+export { PASSWORD_VERSIONS };
+
+/** Options of `createPasswordRouter(...)`, the guest-facing router. */
+export interface PasswordRouterOptions<P extends Principal = Principal>
+  extends RouterOptionsBase<P, GuestLookupContext<P>> {
+  /**
+   * The service passwords are stored through; share one with the owner router. Default: a new
+   * `PasswordService()` on a `MemoryStore`.
+   */
+  readonly service?: PasswordService;
+  /** Metadata versions that serve `password`. Default: Nova's list and `latest`. */
+  readonly versions?: readonly string[];
+  /** Milliseconds a POST body may take to arrive before 408. Default 10000. */
+  readonly bodyTimeout?: number;
+}
 
 const WHERE = 'createPasswordRouter()';
-const ALLOW = 'GET, HEAD, POST';
+const METHODS = methodTable<GuestAction>({ GET: 'read', HEAD: 'read', POST: 'set' });
 const DEFAULT_BODY_TIMEOUT_MS = 10_000;
+const PASSWORD_PATH = /^\/[^/]+\/password\/?$/;
 // The 409 answer never varies: made once, as making an Error captures a stack trace.
 const ALREADY_SET = passwordError('PASSWORD_ALREADY_SET', 'A password is already set; the owner must clear it first.');
 
@@ -49,53 +55,62 @@ function versionsFrom(versions: unknown): readonly string[] {
  * Other paths under the mount are left to the host.
  */
 export function createPasswordRouter<P extends Principal = Principal>(options: PasswordRouterOptions<P>): Router {
-  const service = routerService(WHERE, options, ['versions', 'bodyTimeout'], SERVICE_OPTION_NAMES, false);
+  const config = parseRouterOptions(WHERE, options, ['versions', 'bodyTimeout'], 'default');
   optionalInteger(WHERE, 'bodyTimeout', options.bodyTimeout, 1, 600_000, 'milliseconds');
-  const versions = versionsFrom(options.versions);
-  const kit = new RouteKit<P>({
-    ...options,
-    service,
-    where: WHERE,
+  // A Set lookup rather than an express-validator chain: for a fixed list of names the chain's
+  // run() (field selection, a context per request) was a tenth of this route's CPU time.
+  const versions = new Set<unknown>(versionsFrom(options.versions));
+  const { service, log } = config;
+  const answers = new Answers(config);
+  const access = new Access<P, GuestLookupContext<P>>({
+    ...config,
+    limiter: config.rateLimit && createRateLimiter(config.rateLimit, log),
     unauthenticated: () => passwordError('FORBIDDEN', 'The request does not come from a known instance.'),
   });
   const readBody = createBodyReader({
     maxBytes: service.maxBytes,
     timeoutMs: options.bodyTimeout ?? DEFAULT_BODY_TIMEOUT_MS,
-    logger: kit.logger,
+    format: service.format,
+    log,
   });
-  // A Set lookup rather than an express-validator chain: for a fixed list of names the chain's
-  // run() (field selection, a context per request) was a tenth of this route's CPU time.
-  const knownVersions = new Set<unknown>(versions);
 
-  async function handlePassword(req: Request, res: Response, context: RequestContext): Promise<void> {
-    if (!knownVersions.has(req.params.version)) {
-      throw passwordError('UNSUPPORTED_VERSION', `Metadata version ${req.params.version} does not serve passwords.`);
-    }
-    if (req.method === 'GET' || req.method === 'HEAD') {
-      const id = await kit.resolveInstance(req, res, context, 'read', undefined);
-      const value = req.method === 'GET' ? await service.get(id, context) : await service[peekValue](id, context);
-      sendText(req, res, 200, value ?? '');
-      return;
-    }
-    if (req.method !== 'POST') {
-      res.setHeader('Allow', ALLOW);
-      throw passwordError('METHOD_NOT_ALLOWED', `${req.method} is not allowed here; use ${ALLOW}.`);
-    }
-    await post(req, res, context);
+  /** Reports a refused body as `password.rejected` before it is answered. */
+  function rejected(request: RequestState) {
+    return (error: unknown): never => {
+      if (isAnswerable(error)) {
+        const reason = bodyRejectionReason(error);
+        service.report({ type: 'password.rejected', reason, instanceId: request.instanceId }, request);
+      }
+      throw error;
+    };
   }
 
-  async function post(req: Request, res: Response, context: RequestContext): Promise<void> {
-    kit.guardInput(context, () => checkBodyHeaders(req, service.maxBytes));
-    const id = await kit.resolveInstance(req, res, context, 'set', undefined);
-    const value = await kit.guardInput(context, () => readBody(req));
-    if (await service.setOnce(id, value, context)) {
-      sendEmpty(req, res, 200);
+  async function handle(req: Request, res: Response, request: RequestState): Promise<void> {
+    if (!versions.has(req.params.version)) {
+      throw passwordError('UNSUPPORTED_VERSION', `Metadata version ${req.params.version} does not serve passwords.`);
+    }
+    const action = actionOf(req, res, METHODS);
+    if (action === 'set') {
+      try {
+        checkBodyHeaders(req, service.maxBytes);
+      } catch (error) {
+        rejected(request)(error);
+      }
+    }
+    const principal = await access.principal(req, request);
+    const instance = await access.instance(request, { principal, action, req });
+    await access.limit(req, res, request, instance.id);
+    if (action === 'read') {
+      sendText(req, res, 200, (await readPassword(service, req, instance.id, request)) ?? '');
       return;
     }
-    sendError(req, res, ALREADY_SET);
+    const value = await readBody(req).catch(rejected(request));
+    if (!(await service.setOnce(instance.id, value, request))) throw ALREADY_SET;
+    sendEmpty(req, res, 200);
   }
 
   const router = Router({ caseSensitive: true });
-  router.all('/:version/password', kit.handle(handlePassword));
+  router.all('/:version/password', answers.route(handle));
+  router.use(answers.malformedPath((path) => PASSWORD_PATH.test(path)));
   return router;
 }

@@ -2,10 +2,9 @@
 export type OptionsErrorCode =
   | 'ERR_UNKNOWN_OPTION'
   | 'ERR_MISSING_OPTION'
-  | 'ERR_INVALID_OPTION'
-  | 'ERR_CONFLICTING_OPTIONS';
+  | 'ERR_INVALID_OPTION';
 
-/** Thrown by constructors and factories when an option is unknown, missing, invalid or conflicting. */
+/** Thrown by constructors and factories when an option is unknown, misplaced, missing or invalid. */
 export class OptionsError extends TypeError {
   readonly code: OptionsErrorCode;
 

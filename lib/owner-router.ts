@@ -1,15 +1,27 @@
 import { Router, type Request, type Response } from 'express';
 import { param } from 'express-validator';
+import { Access, type RequestState } from './access';
+import { Answers, sendEmpty, sendJson } from './answers';
 import { passwordError } from './errors';
+import { actionOf, methodTable, readPassword } from './methods';
+import { createRateLimiter } from './rate-limit';
+import { parseRouterOptions } from './router-options';
 import { isServerId, SERVER_ID_RULE } from './server-id';
-import { sendEmpty, sendJson } from './responses';
-import { routerService } from './router-options';
-import { RouteKit, type RequestContext } from './route-kit';
-import { peekValue } from './service';
-import type { Principal, ServerPasswordRouterOptions } from './types';
+import type { PasswordService } from './service';
+import type { OwnerAction, OwnerLookupContext, Principal, RouterOptionsBase } from './types';
+
+/** Options of `createServerPasswordRouter(...)`, the owner-facing router. */
+export interface ServerPasswordRouterOptions<P extends Principal = Principal>
+  extends RouterOptionsBase<P, OwnerLookupContext<P>> {
+  /** The `PasswordService` the guest router writes to. Required. */
+  readonly service: PasswordService;
+}
 
 const WHERE = 'createServerPasswordRouter()';
-const ALLOW = 'GET, HEAD, DELETE';
+const METHODS = methodTable<OwnerAction>({ GET: 'read', HEAD: 'read', DELETE: 'clear' });
+const PASSWORD_PATH = /^\/servers\/[^/]+\/os-server-password\/?$/;
+const BAD_SERVER_ID = passwordError('BAD_REQUEST', `The server id must be ${SERVER_ID_RULE}.`);
+const QUERY = passwordError('BAD_REQUEST', 'This resource takes no query parameters.');
 
 /** The challenge sent with 401: OpenStack clients authenticate with `X-Auth-Token`. */
 const CHALLENGE = 'Bearer realm="compute"';
@@ -27,47 +39,39 @@ function hasQuery(req: Request): boolean {
 export function createServerPasswordRouter<P extends Principal = Principal>(
   options: ServerPasswordRouterOptions<P>,
 ): Router {
-  const service = routerService(WHERE, options, [], ['store', 'onEvent'], true);
-  const kit = new RouteKit<P>({
-    ...options,
-    service,
-    where: WHERE,
+  const config = parseRouterOptions(WHERE, options, [], 'required');
+  const { service, log } = config;
+  const answers = new Answers(config);
+  const access = new Access<P, OwnerLookupContext<P>>({
+    ...config,
+    limiter: config.rateLimit && createRateLimiter(config.rateLimit, log),
     unauthenticated: () => passwordError('UNAUTHENTICATED', 'Authentication is required.'),
   });
-  const serverIdCheck = param('serverId').custom((value: string) => isServerId(value));
+  const serverIdCheck = param('serverId').custom(isServerId);
 
-  async function handleServerPassword(req: Request, res: Response, context: RequestContext): Promise<void> {
-    if (!(await serverIdCheck.run(req)).isEmpty()) {
-      throw passwordError(
-        'BAD_REQUEST',
-        `The server id must be ${SERVER_ID_RULE}.`,
-      );
-    }
-    const action = req.method === 'DELETE' ? 'clear' : req.method === 'GET' || req.method === 'HEAD' ? 'read' : undefined;
-    if (action === undefined) {
-      res.setHeader('Allow', ALLOW);
-      throw passwordError('METHOD_NOT_ALLOWED', `${req.method} is not allowed here; use ${ALLOW}.`);
-    }
-    if (hasQuery(req)) throw passwordError('BAD_REQUEST', 'This resource takes no query parameters.');
-    const serverId = String(req.params.serverId);
-    context.instanceId = serverId;
-    let id: string;
-    try {
-      id = await kit.resolveInstance(req, res, context, action, serverId);
-    } catch (error) {
+  async function handle(req: Request, res: Response, request: RequestState): Promise<void> {
+    if (!(await serverIdCheck.run(req)).isEmpty()) throw BAD_SERVER_ID;
+    const action = actionOf(req, res, METHODS);
+    if (hasQuery(req)) throw QUERY;
+    const instanceId = String(req.params.serverId);
+    request.instanceId = instanceId;
+    const principal = await access.principal(req, request).catch((error: unknown) => {
       if ((error as { status?: unknown }).status === 401) res.setHeader('WWW-Authenticate', CHALLENGE);
       throw error;
-    }
+    });
+    const instance = await access.instance(request, { principal, instanceId, action, req });
+    // Per caller and instance, so one project reader cannot lock the members out.
+    await access.limit(req, res, request, `${request.principalId ?? ''}\n${instance.id}`);
     if (action === 'clear') {
-      await service.clear(id, context);
+      await service.clear(instance.id, request);
       sendEmpty(req, res, 204);
       return;
     }
-    const value = req.method === 'GET' ? await service.get(id, context) : await service[peekValue](id, context);
-    sendJson(req, res, 200, { password: value ?? '' });
+    sendJson(req, res, 200, { password: (await readPassword(service, req, instance.id, request)) ?? '' });
   }
 
   const router = Router({ caseSensitive: true });
-  router.all('/servers/:serverId/os-server-password', kit.handle(handleServerPassword));
+  router.all('/servers/:serverId/os-server-password', answers.route(handle));
+  router.use(answers.malformedPath((path) => PASSWORD_PATH.test(path)));
   return router;
 }

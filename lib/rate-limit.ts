@@ -1,16 +1,19 @@
 import type { Request, Response } from 'express';
 import { rateLimit, type Store } from 'express-rate-limit';
 import { PasswordError, passwordError } from './errors';
+import type { Diagnostics } from './logging';
 import { checkKnownOptions, optionalInteger, OptionsError } from './options';
-import type { InstanceRateLimit, Logger } from './types';
+import type { InstanceRateLimit } from './types';
 
 const DEFAULT_WINDOW_MS = 60_000;
 const DEFAULT_LIMIT = 10;
 
-/** Counts a request against its instance; rejects with 429 `RATE_LIMITED` past the limit. */
-export type InstanceLimiter = (req: Request, res: Response, instanceId: string) => Promise<void>;
+/** Counts a request under `key`; rejects with 429 `RATE_LIMITED` past the limit. */
+export type RateLimiter = (req: Request, res: Response, key: string) => Promise<void>;
 
-function checkRateLimit(where: string, option: unknown): asserts option is InstanceRateLimit {
+/** Checks a router's `rateLimit` option; `undefined` when it is off. */
+export function parseRateLimit(where: string, option: unknown): InstanceRateLimit | undefined {
+  if (option === undefined || option === false) return undefined;
   checkKnownOptions(`${where} \`rateLimit\``, option, ['windowMs', 'limit', 'store']);
   const { windowMs, limit, store } = option as InstanceRateLimit;
   optionalInteger(where, 'rateLimit.windowMs', windowMs, 1000, 2 ** 31 - 1, 'milliseconds');
@@ -21,19 +24,14 @@ function checkRateLimit(where: string, option: unknown): asserts option is Insta
       `${where}: \`rateLimit.store\` must be an express-rate-limit store, e.g. new RedisStore({ sendCommand }) from rate-limit-redis.`,
     );
   }
+  return option as InstanceRateLimit;
 }
 
 /**
- * Builds the per-instance limiter of a router on express-rate-limit, keyed by the instance id the
- * host's `lookupInstance` resolved; `undefined` when the option is off.
+ * Builds a router's limiter on express-rate-limit. The router chooses the key (the instance, or the
+ * caller and the instance), never the client address.
  */
-export function createInstanceLimiter(
-  where: string,
-  option: InstanceRateLimit | false | undefined,
-  logger: Logger,
-): InstanceLimiter | undefined {
-  if (option === undefined || option === false) return undefined;
-  checkRateLimit(where, option);
+export function createRateLimiter(option: InstanceRateLimit, log: Diagnostics): RateLimiter {
   const keys = new WeakMap<Request, string>();
   const windowMs = option.windowMs ?? DEFAULT_WINDOW_MS;
   const middleware = rateLimit({
@@ -51,15 +49,15 @@ export function createInstanceLimiter(
     // The key is the instance id, never the client address, so the address checks do not apply.
     validate: { ip: false, trustProxy: false, xForwardedForHeader: false, keyGeneratorIpFallback: false },
   });
-  return (req, res, instanceId) =>
+  return (req, res, key) =>
     new Promise<void>((resolve, reject) => {
-      keys.set(req, instanceId);
+      keys.set(req, key);
       void middleware(req, res, (error?: unknown) => {
         if (error === undefined) resolve();
         else if (error instanceof PasswordError) reject(error);
         else {
-          logger.error('express-metadata-password: the rate-limit store failed.', error);
-          reject(passwordError('STORE_UNAVAILABLE', 'The rate-limit store is unavailable; try again shortly.', { cause: error }));
+          log.error('the rate-limit store failed.', error);
+          reject(passwordError('STORE_UNAVAILABLE', 'The rate-limit store is unavailable; try again shortly.'));
         }
       });
     });

@@ -1,9 +1,13 @@
+import type { HelmetOptions } from 'helmet';
+import { diagnostics, type Diagnostics } from './logging';
 import { checkKnownOptions, optionalFunction, OptionsError, requireFunction } from './options';
-import { PasswordService } from './service';
-import type { Logger, PasswordServiceOptions } from './types';
+import { parseRateLimit } from './rate-limit';
+import { securityHeaders, type SecurityHeaders } from './security-headers';
+import { PasswordService, SERVICE_OPTION_NAMES } from './service';
+import type { Awaitable, ErrorBodyHook, InstanceRateLimit, Logger, Principal, RouterOptionsBase } from './types';
 
 /** Options every router takes. */
-const COMMON_ROUTER_OPTION_NAMES = [
+const COMMON_OPTION_NAMES = [
   'authenticate',
   'lookupInstance',
   'service',
@@ -11,57 +15,91 @@ const COMMON_ROUTER_OPTION_NAMES = [
   'helmet',
   'principalId',
   'rateLimit',
+  'errorBody',
 ];
 
-type ServiceOptionName = Exclude<keyof PasswordServiceOptions, 'logger'>;
-
-interface CommonRouterOptions {
-  readonly authenticate?: unknown;
-  readonly lookupInstance?: unknown;
-  readonly principalId?: unknown;
-  readonly service?: unknown;
-  readonly logger?: Logger;
+/** A router's options, checked once at creation. */
+export interface RouterConfiguration<P extends Principal, C> {
+  readonly service: PasswordService;
+  readonly authenticate: RouterOptionsBase<P, C>['authenticate'];
+  readonly lookupInstance: RouterOptionsBase<P, C>['lookupInstance'];
+  readonly principalId: ((principal: P) => Awaitable<string | undefined>) | undefined;
+  readonly rateLimit: InstanceRateLimit | undefined;
+  readonly securityHeaders: SecurityHeaders | undefined;
+  readonly errorBody: ErrorBodyHook | undefined;
+  readonly log: Diagnostics;
 }
 
+/** How a router takes its `service`. */
+export type ServiceRule =
+  /** The guest router: a new `PasswordService()` when none is given. */
+  | 'default'
+  /** The owner router: its own empty store would never hold a password. */
+  | 'required';
+
 /**
- * Validates the options both routers share and returns the service to use: the given `service`, or
- * a new one built from the service options (`serviceOptionNames`) the router accepts in its place.
+ * Checks the options both routers take (and `extraOptionNames`, which the router checks itself)
+ * and returns them as a configuration. A service option given to a router throws, saying to give
+ * it to `new PasswordService()`: storage is configured in one place.
  */
-export function routerService(
+export function parseRouterOptions<P extends Principal, C>(
   where: string,
-  options: CommonRouterOptions & Partial<Record<ServiceOptionName, unknown>>,
+  options: RouterOptionsBase<P, C> & { readonly service?: PasswordService },
   extraOptionNames: readonly string[],
-  serviceOptionNames: readonly ServiceOptionName[],
-  requireStore: boolean,
-): PasswordService {
-  checkKnownOptions(where, options, [...COMMON_ROUTER_OPTION_NAMES, ...extraOptionNames, ...serviceOptionNames]);
+  serviceRule: ServiceRule,
+): RouterConfiguration<P, C> {
+  if (options !== null && typeof options === 'object') {
+    const misplaced = SERVICE_OPTION_NAMES.filter((name) => name in options);
+    if (misplaced.length > 0) {
+      const names = misplaced.map((name) => `\`${name}\``).join(', ');
+      throw new OptionsError(
+        'ERR_UNKNOWN_OPTION',
+        `${where}: ${names} ${misplaced.length > 1 ? 'are options' : 'is an option'} of the PasswordService, not of a router: ` +
+          `pass ${misplaced.length > 1 ? 'them' : 'it'} to \`new PasswordService({ ... })\` and give the service as \`service\`.`,
+      );
+    }
+  }
+  checkKnownOptions(where, options, [...COMMON_OPTION_NAMES, ...extraOptionNames]);
   requireFunction(where, 'authenticate', options.authenticate, '(req) => principal | null, identifying the caller');
   requireFunction(
     where,
     'lookupInstance',
     options.lookupInstance,
-    '({ principal, instanceId, action }) => { id } | null, deciding which instance and whether the caller may act on it',
+    '({ principal, action, ... }) => { id } | null, deciding which instance and whether the caller may act on it',
   );
   optionalFunction(where, 'principalId', options.principalId);
-  const given = serviceOptionNames.filter((name) => options[name] !== undefined);
-  if (options.service === undefined) {
-    if (requireStore && options.store === undefined) {
-      throw new OptionsError(
-        'ERR_MISSING_OPTION',
-        `${where}: pass the \`service\` (or \`store\`) the guest router writes to; an empty store of its own would never hold a password.`,
-      );
-    }
-    const serviceOptions = Object.fromEntries(given.map((name) => [name, options[name]])) as PasswordServiceOptions;
-    return new PasswordService({ ...serviceOptions, ...(options.logger && { logger: options.logger }) });
+  optionalFunction(where, 'errorBody', options.errorBody);
+  if (options.logger !== undefined && (typeof options.logger?.error !== 'function' || typeof options.logger.warn !== 'function')) {
+    throw new OptionsError('ERR_INVALID_OPTION', `${where}: \`logger\` must have \`warn\` and \`error\` methods (console fits).`);
   }
-  if (!(options.service instanceof PasswordService)) {
-    throw new OptionsError('ERR_INVALID_OPTION', `${where}: \`service\` must be a PasswordService.`);
-  }
-  if (given.length > 0) {
+  return {
+    service: serviceFrom(where, options.service, serviceRule, options.logger),
+    authenticate: options.authenticate,
+    lookupInstance: options.lookupInstance,
+    principalId: options.principalId,
+    rateLimit: parseRateLimit(where, options.rateLimit),
+    securityHeaders: securityHeaders(helmetOption(where, options.helmet)),
+    errorBody: options.errorBody,
+    log: diagnostics((options.logger as Logger | undefined) ?? console),
+  };
+}
+
+function serviceFrom(where: string, service: unknown, rule: ServiceRule, logger: Logger | undefined): PasswordService {
+  if (service === undefined) {
+    if (rule === 'default') return new PasswordService(logger ? { logger } : {});
     throw new OptionsError(
-      'ERR_CONFLICTING_OPTIONS',
-      `${where}: pass \`${given.join('`, `')}\` to the PasswordService you give as \`service\`, not to the router.`,
+      'ERR_MISSING_OPTION',
+      `${where}: pass the \`service\` the guest router writes to (one PasswordService shared by both routers).`,
     );
   }
-  return options.service;
+  if (!(service instanceof PasswordService)) {
+    throw new OptionsError('ERR_INVALID_OPTION', `${where}: \`service\` must be a PasswordService.`);
+  }
+  return service;
+}
+
+function helmetOption(where: string, option: unknown): HelmetOptions | false | undefined {
+  if (option === undefined || option === false) return option;
+  if (typeof option === 'object' && option !== null && !Array.isArray(option)) return option as HelmetOptions;
+  throw new OptionsError('ERR_INVALID_OPTION', `${where}: \`helmet\` must be helmet's options object or false.`);
 }

@@ -1,40 +1,80 @@
 import { PasswordError, passwordError } from './errors';
 import { isInstanceId, MAX_INSTANCE_ID_LENGTH } from './instance-id';
+import { diagnostics, isThenable, type Diagnostics } from './logging';
 import { checkKnownOptions, optionalFunction, optionalInteger, OptionsError } from './options';
 import { normalizePassword } from './password-value';
 import { MemoryStore } from './stores/memory';
-import type {
-  ActionContext,
-  EventHandler,
-  Logger,
-  PasswordEvent,
-  PasswordFormat,
-  PasswordServiceOptions,
-  PasswordStore,
-} from './types';
+import type { ActionContext, EventHandler, Logger, PasswordEvent, PasswordFormat, PasswordStore } from './types';
 
-/** The option names of `PasswordService`, also accepted by `createPasswordRouter` instead of `service`. */
+/** Options of `new PasswordService(...)`. */
+export interface PasswordServiceOptions {
+  /** Where passwords are kept. Default: a new `MemoryStore`. */
+  readonly store?: PasswordStore;
+  /** Milliseconds after which a stored password expires. Default: never (as Nova). */
+  readonly ttl?: number;
+  /** Largest accepted value in bytes, 16 to 4096. Default 1020 (Nova's 4 × 255). */
+  readonly maxBytes?: number;
+  /** Accepted value format. Default `'base64'`. */
+  readonly format?: PasswordFormat;
+  /**
+   * Receives the audit events of every router sharing this service. It may be async; a throw or a
+   * rejection is logged and never changes an answer.
+   */
+  readonly onEvent?: EventHandler;
+  /** Where a failing `onEvent` and store failures are reported. Default `console`. */
+  readonly logger?: Logger;
+}
+
+/** The options of `PasswordService` that belong to it alone, never to a router. */
 export const SERVICE_OPTION_NAMES = ['store', 'ttl', 'maxBytes', 'format', 'onEvent'] as const;
 
+const WHERE = 'new PasswordService()';
 const DEFAULT_MAX_BYTES = 1020;
 const FORMATS: readonly PasswordFormat[] = ['base64', 'text'];
 const STORE_METHODS = ['get', 'setIfAbsent', 'set', 'delete'] as const;
 
-/** Emits an event through a service; for the routers, not part of the public API. */
-export const emitEvent = Symbol('emitEvent');
-/** Reads a value without a `password.read` event (HEAD); for the routers. */
-export const peekValue = Symbol('peekValue');
+/** An event as the service's callers describe it; the service adds the context and the time. */
+export type EventFields = Omit<PasswordEvent, 'at' | 'principalId' | 'requestId'>;
 
-type EventFields = Omit<PasswordEvent, 'at' | 'principalId' | 'requestId'> & { context?: ActionContext };
+interface Configuration {
+  readonly store: PasswordStore;
+  readonly ttl: number | undefined;
+  readonly maxBytes: number;
+  readonly format: PasswordFormat;
+  readonly onEvent: EventHandler | undefined;
+  readonly log: Diagnostics;
+}
 
-function checkStore(where: string, store: unknown): asserts store is PasswordStore {
+function parseOptions(options: PasswordServiceOptions): Configuration {
+  checkKnownOptions(WHERE, options, [...SERVICE_OPTION_NAMES, 'logger']);
+  if (options.store !== undefined) checkStore(options.store);
+  optionalInteger(WHERE, 'ttl', options.ttl, 1, 2 ** 31 - 1, 'milliseconds');
+  optionalInteger(WHERE, 'maxBytes', options.maxBytes, 16, 4096, 'bytes');
+  if (options.format !== undefined && !FORMATS.includes(options.format)) {
+    throw new OptionsError(
+      'ERR_INVALID_OPTION',
+      `${WHERE}: \`format\` must be 'base64' or 'text'; got ${JSON.stringify(options.format)}.`,
+    );
+  }
+  optionalFunction(WHERE, 'onEvent', options.onEvent);
+  return {
+    store: options.store ?? new MemoryStore(),
+    ttl: options.ttl,
+    maxBytes: options.maxBytes ?? DEFAULT_MAX_BYTES,
+    format: options.format ?? 'base64',
+    onEvent: options.onEvent,
+    log: diagnostics(options.logger ?? console),
+  };
+}
+
+function checkStore(store: unknown): asserts store is PasswordStore {
   const missing = STORE_METHODS.filter(
     (method) => typeof (store as Record<string, unknown> | null)?.[method] !== 'function',
   );
   if (missing.length > 0) {
     throw new OptionsError(
       'ERR_INVALID_OPTION',
-      `${where}: \`store\` must implement PasswordStore; missing ${missing.join(', ')}.`,
+      `${WHERE}: \`store\` must implement PasswordStore; missing ${missing.join(', ')}.`,
     );
   }
 }
@@ -61,34 +101,23 @@ export class PasswordService {
   /** Milliseconds until a stored password expires, or `undefined` for never. */
   readonly ttl: number | undefined;
   readonly #onEvent: EventHandler | undefined;
-  readonly #logger: Logger;
+  readonly #log: Diagnostics;
 
   constructor(options: PasswordServiceOptions = {}) {
-    const where = 'new PasswordService()';
-    checkKnownOptions(where, options, [...SERVICE_OPTION_NAMES, 'logger']);
-    if (options.store !== undefined) checkStore(where, options.store);
-    optionalInteger(where, 'ttl', options.ttl, 1, 2 ** 31 - 1, 'milliseconds');
-    optionalInteger(where, 'maxBytes', options.maxBytes, 16, 4096, 'bytes');
-    if (options.format !== undefined && !FORMATS.includes(options.format)) {
-      throw new OptionsError(
-        'ERR_INVALID_OPTION',
-        `${where}: \`format\` must be 'base64' or 'text'; got ${JSON.stringify(options.format)}.`,
-      );
-    }
-    optionalFunction(where, 'onEvent', options.onEvent);
-    this.store = options.store ?? new MemoryStore();
-    this.maxBytes = options.maxBytes ?? DEFAULT_MAX_BYTES;
-    this.format = options.format ?? 'base64';
-    this.ttl = options.ttl;
-    this.#onEvent = options.onEvent;
-    this.#logger = options.logger ?? console;
+    const configuration = parseOptions(options);
+    this.store = configuration.store;
+    this.maxBytes = configuration.maxBytes;
+    this.format = configuration.format;
+    this.ttl = configuration.ttl;
+    this.#onEvent = configuration.onEvent;
+    this.#log = configuration.log;
   }
 
   /** Resolves the stored value, or `undefined` when there is none. Emits `password.read` on a value. */
   async get(id: string, context?: ActionContext): Promise<string | undefined> {
     checkId(id);
     const [value, durationMs] = await this.#call(id, context, () => this.store.get(id));
-    if (value !== undefined) this[emitEvent]({ type: 'password.read', instanceId: id, durationMs, context });
+    if (value !== undefined) this.report({ type: 'password.read', instanceId: id, durationMs }, context);
     return value;
   }
 
@@ -103,7 +132,7 @@ export class PasswordService {
     const [stored, durationMs] = await this.#call(id, context, () =>
       this.store.setIfAbsent(id, normalized, this.ttl),
     );
-    this[emitEvent]({ type: stored ? 'password.set' : 'password.conflict', instanceId: id, durationMs, context });
+    this.report({ type: stored ? 'password.set' : 'password.conflict', instanceId: id, durationMs }, context);
     return stored;
   }
 
@@ -112,7 +141,7 @@ export class PasswordService {
     checkId(id);
     const normalized = this.#validate(id, value, context);
     const [, durationMs] = await this.#call(id, context, () => this.store.set(id, normalized, this.ttl));
-    this[emitEvent]({ type: 'password.set', instanceId: id, reason: 'overwrite', durationMs, context });
+    this.report({ type: 'password.set', instanceId: id, reason: 'overwrite', durationMs }, context);
   }
 
   /**
@@ -122,31 +151,40 @@ export class PasswordService {
   async clear(id: string, context?: ActionContext): Promise<boolean> {
     checkId(id);
     const [removed, durationMs] = await this.#call(id, context, () => this.store.delete(id));
-    if (removed) this[emitEvent]({ type: 'password.cleared', instanceId: id, durationMs, context });
+    if (removed) this.report({ type: 'password.cleared', instanceId: id, durationMs }, context);
     return removed;
   }
 
-  /** @internal */
-  async [peekValue](id: string, context?: ActionContext): Promise<string | undefined> {
+  /**
+   * Reads a value without a `password.read` event: a HEAD request returns no value.
+   * @internal
+   */
+  async peek(id: string, context?: ActionContext): Promise<string | undefined> {
     checkId(id);
     const [value] = await this.#call(id, context, () => this.store.get(id));
     return value;
   }
 
-  /** @internal */
-  [emitEvent](fields: EventFields): void {
-    if (!this.#onEvent) return;
-    const { context, ...rest } = fields;
+  /**
+   * Sends an event to `onEvent` with the context and the time. A throwing or rejecting handler is
+   * logged, never passed on.
+   * @internal
+   */
+  report(fields: EventFields, context?: ActionContext): void {
+    const onEvent = this.#onEvent;
+    if (!onEvent) return;
     const event: PasswordEvent = {
-      ...rest,
+      ...fields,
       ...(context?.principalId !== undefined && { principalId: context.principalId }),
       ...(context?.requestId !== undefined && { requestId: context.requestId }),
       at: new Date(),
     };
+    const fail = (error: unknown) => this.#log.error(`onEvent failed for a ${event.type} event; the request went on.`, error);
     try {
-      this.#onEvent(event);
+      const result = onEvent(event);
+      if (isThenable(result)) Promise.resolve(result).catch(fail);
     } catch (error) {
-      this.#logger.error('express-metadata-password: onEvent threw; the request went on.', error);
+      fail(error);
     }
   }
 
@@ -155,7 +193,7 @@ export class PasswordService {
       return normalizePassword(value, this.format, this.maxBytes);
     } catch (error) {
       const code = error instanceof PasswordError ? error.code : 'INVALID_PASSWORD';
-      this[emitEvent]({ type: 'password.rejected', instanceId: id, reason: code, context });
+      this.report({ type: 'password.rejected', instanceId: id, reason: code }, context);
       throw error;
     }
   }
@@ -172,10 +210,10 @@ export class PasswordService {
       return [result, performance.now() - started];
     } catch (cause) {
       const durationMs = performance.now() - started;
-      const reason = cause instanceof Error ? cause.message : String(cause);
-      this.#logger.error(`express-metadata-password: the password store failed for instance ${id}.`, cause);
-      this[emitEvent]({ type: 'store.unavailable', instanceId: id, reason, durationMs, context });
-      throw passwordError('STORE_UNAVAILABLE', 'The password store is unavailable; try again shortly.', { cause });
+      const reason = cause instanceof Error ? cause.message : 'the store rejected without an Error';
+      this.#log.error(`the password store failed for instance ${JSON.stringify(id)}.`, cause);
+      this.report({ type: 'store.unavailable', instanceId: id, reason, durationMs }, context);
+      throw passwordError('STORE_UNAVAILABLE', 'The password store is unavailable; try again shortly.');
     }
   }
 }

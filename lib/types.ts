@@ -1,20 +1,17 @@
 import type { Request } from 'express';
 import type { Store as RateLimitStore } from 'express-rate-limit';
 import type { HelmetOptions } from 'helmet';
-import type { PasswordService } from './service';
+import type { PasswordError } from './errors';
 
 /** A value or a promise of it: every hook may be synchronous or asynchronous. */
-export type Awaitable<T> = T | Promise<T>;
+export type Awaitable<T> = T | PromiseLike<T>;
 
 /**
- * What the host's `authenticate` hook returns for a caller it recognises. Any object will do; the
+ * What the host's `authenticate` hook returns for a caller it recognises: any non-null object. The
  * library only reads `id` or `instanceId` (when strings) to name the caller in events, unless the
  * `principalId` option says otherwise.
  */
 export type Principal = object;
-
-/** What a request wants to do with an instance's password; passed to `lookupInstance`. */
-export type InstanceAction = 'read' | 'set' | 'clear';
 
 /**
  * The stored form the guest router accepts.
@@ -25,41 +22,63 @@ export type PasswordFormat = 'base64' | 'text';
 
 /** The instance a request is about, as the host's `lookupInstance` hook identifies it. */
 export interface InstanceRef {
-  /** The key the password is stored under: the instance's stable id (a UUID in Nova). */
+  /**
+   * The key the password is stored under: the instance's stable id (a UUID in Nova), 1 to 255
+   * characters of well-formed UTF-16.
+   */
   readonly id: string;
+  /**
+   * The instance's SSH RSA public key (an `ssh-rsa ...` line or a PEM public key), when the host
+   * has it. With it, the guest router (format `'base64'`) accepts only a ciphertext that is exactly
+   * one RSA block for this key.
+   */
+  readonly publicKey?: string;
 }
 
-/** The argument of the `lookupInstance` hook. */
-export interface LookupContext<P extends Principal = Principal> {
+/** What a guest asks of its own instance's password. */
+export type GuestAction = 'read' | 'set';
+
+/** What an owner asks of a server's password. */
+export type OwnerAction = 'read' | 'clear';
+
+/** Any action a router asks `lookupInstance` about. */
+export type InstanceAction = GuestAction | OwnerAction;
+
+/** The argument of the guest router's `lookupInstance`: the caller means its own instance. */
+export interface GuestLookupContext<P extends Principal = Principal> {
   /** What `authenticate` returned for this request. */
   readonly principal: P;
-  /**
-   * The instance named in the path: the `:serverId` on the owner router; `undefined` on the guest
-   * router, where the caller means its own instance.
-   */
-  readonly instanceId: string | undefined;
-  /** What the caller wants to do: decide roles here (e.g. readers read, members clear). */
-  readonly action: InstanceAction;
+  /** What the guest wants to do. */
+  readonly action: GuestAction;
+  /** The Express request, for anything else the host needs. */
+  readonly req: Request;
+}
+
+/** The argument of the owner router's `lookupInstance`: decide ownership and roles here. */
+export interface OwnerLookupContext<P extends Principal = Principal> {
+  /** What `authenticate` returned for this request. */
+  readonly principal: P;
+  /** The `:serverId` of the path, already checked against the server-id rule. */
+  readonly instanceId: string;
+  /** What the caller wants to do: e.g. readers read, members clear. */
+  readonly action: OwnerAction;
   /** The Express request, for anything else the host needs. */
   readonly req: Request;
 }
 
 /**
- * Identifies the caller. Return `null`/`undefined` to refuse (guest router: 403 `FORBIDDEN`,
- * owner router: 401 `UNAUTHENTICATED`), or throw a `PasswordError` to answer with its status.
+ * Identifies the caller. Only a non-null object authenticates: anything else (`null`, `undefined`,
+ * `false`, `0`, `''`, ...) refuses (guest router: 403 `FORBIDDEN`, owner router: 401
+ * `UNAUTHENTICATED`). Throw a `PasswordError` to answer with its status.
  */
-export type AuthenticateHook<P extends Principal = Principal> = (
-  req: Request,
-) => Awaitable<P | null | undefined>;
+export type AuthenticateHook<P extends Principal = Principal> = (req: Request) => Awaitable<P | null | undefined>;
 
 /**
- * Resolves the instance a request is about and decides whether the principal may perform `action`
- * on it. Return `null`/`undefined` for 404 `INSTANCE_NOT_FOUND` (also the right answer for "exists
- * but not yours"), or throw a `PasswordError` (e.g. 403 `FORBIDDEN`) to answer specifically.
+ * Resolves the instance a request is about and decides whether the principal may perform the
+ * action on it. Resolve a falsy value for 404 `INSTANCE_NOT_FOUND` (also the right answer for
+ * "exists but not yours"), or throw a `PasswordError` (e.g. 403 `FORBIDDEN`) to answer specifically.
  */
-export type LookupInstanceHook<P extends Principal = Principal> = (
-  context: LookupContext<P>,
-) => Awaitable<InstanceRef | null | undefined>;
+export type LookupInstanceHook<C> = (context: C) => Awaitable<InstanceRef | null | undefined>;
 
 /** The kinds of audit event; see `PasswordEvent`. */
 export type PasswordEventType =
@@ -80,8 +99,9 @@ export interface PasswordEvent {
   /** The acting principal's id (see the `principalId` option), when known. */
   readonly principalId?: string;
   /**
-   * Why: the error code for `password.rejected` and `access.denied`, `'overwrite'` for a
-   * `password.set` made by `PasswordService.overwrite`, the error message for `store.unavailable`.
+   * Why: the error code for `password.rejected` and `access.denied` (`BODY_ALREADY_PARSED` when a
+   * host's body parser consumed a POST), `'overwrite'` for a `password.set` made by
+   * `PasswordService.overwrite`, the store error's message for `store.unavailable`.
    */
   readonly reason?: string;
   /** The `X-Openstack-Request-Id` of the request, when the event comes from one. */
@@ -96,13 +116,16 @@ export interface PasswordEvent {
   readonly at: Date;
 }
 
-/** Receives every audit event. A throw is logged and never fails the request. */
-export type EventHandler = (event: PasswordEvent) => void;
+/**
+ * Receives every audit event. It may be async; a throw or a rejection is logged and never changes
+ * the answer.
+ */
+export type EventHandler = (event: PasswordEvent) => unknown;
 
-/** Where diagnostics go. `console` fits. */
+/** Where diagnostics go. `console` fits; a throwing or rejecting logger is ignored. */
 export interface Logger {
-  warn(...args: unknown[]): void;
-  error(...args: unknown[]): void;
+  warn(...args: unknown[]): unknown;
+  error(...args: unknown[]): unknown;
 }
 
 /** Who did something, for the audit events of `PasswordService` calls. */
@@ -127,31 +150,18 @@ export interface PasswordStore {
   set(id: string, value: string, ttlMs?: number): Promise<void>;
   /** Removes the value; resolves whether something was removed. */
   delete(id: string): Promise<boolean>;
-  /** Releases timers or connections the store owns (not those the host passed in). */
+  /** Releases timers, listeners or connections the store owns (not those the host passed in). */
   close?(): Promise<void>;
-}
-
-/** Options of `new PasswordService(...)`. */
-export interface PasswordServiceOptions {
-  /** Where passwords are kept. Default: a new `MemoryStore`. */
-  readonly store?: PasswordStore;
-  /** Milliseconds after which a stored password expires. Default: never (as Nova). */
-  readonly ttl?: number;
-  /** Largest accepted value in bytes, 16 to 4096. Default 1020 (Nova's 4 × 255). */
-  readonly maxBytes?: number;
-  /** Accepted value format. Default `'base64'`. */
-  readonly format?: PasswordFormat;
-  /** Receives the audit events of every router sharing this service. */
-  readonly onEvent?: EventHandler;
-  /** Where a throwing `onEvent` and store failures are reported. Default `console`. */
-  readonly logger?: Logger;
 }
 
 /** Per-instance rate limit of a router (`rateLimit` option), built on express-rate-limit. */
 export interface InstanceRateLimit {
   /** The window in milliseconds. Default 60000. */
   readonly windowMs?: number;
-  /** Requests per instance per window. Default 10. */
+  /**
+   * Requests per window: per instance on the guest router, per caller and instance on the owner
+   * router (one reader cannot lock a project's members out). Default 10.
+   */
   readonly limit?: number;
   /**
    * An express-rate-limit store, e.g. rate-limit-redis's `RedisStore`, to share counts across
@@ -160,46 +170,35 @@ export interface InstanceRateLimit {
   readonly store?: RateLimitStore;
 }
 
-/** Options shared by both routers. */
-export interface RouterOptionsBase<P extends Principal = Principal> {
+/**
+ * Makes the JSON body of an error answer from the error, for hosts whose API has its own error
+ * shape, e.g. Nova's `({ status, code, message }) => ({ itemNotFound: { code: status, message } })`.
+ */
+export type ErrorBodyHook = (error: PasswordError) => object;
+
+/** Options both routers take. */
+export interface RouterOptionsBase<P extends Principal, C> {
   /** Identifies the caller. Required. */
   readonly authenticate: AuthenticateHook<P>;
   /** Resolves the instance and decides access. Required. */
-  readonly lookupInstance: LookupInstanceHook<P>;
+  readonly lookupInstance: LookupInstanceHook<C>;
   /** Where hook failures and misconfigurations are reported. Default `console`. */
   readonly logger?: Logger;
-  /** helmet's options for the answers of these routes, or `false` for none. Default: helmet's defaults. */
+  /**
+   * helmet's options for the answers of these routes, or `false` for none. Default: helmet set for
+   * API answers (text and JSON, never rendered as pages); the README lists each header.
+   */
   readonly helmet?: HelmetOptions | false;
   /**
    * Maps a principal to the id written into events. Default: `principal.id`, else
    * `principal.instanceId`, when a string.
    */
-  readonly principalId?: (principal: P) => string | undefined;
+  readonly principalId?: (principal: P) => Awaitable<string | undefined>;
   /**
-   * Per-instance rate limit: past `limit` requests in `windowMs` for one instance, 429
-   * `RATE_LIMITED` with `Retry-After`. Default: off.
+   * Rate limit: past `limit` requests in `windowMs`, 429 `RATE_LIMITED` with `Retry-After`.
+   * Default: off.
    */
   readonly rateLimit?: InstanceRateLimit | false;
-}
-
-/** Options of `createPasswordRouter(...)`, the guest-facing router. */
-export interface PasswordRouterOptions<P extends Principal = Principal>
-  extends RouterOptionsBase<P>,
-    Omit<PasswordServiceOptions, 'logger'> {
-  /** A shared `PasswordService`; excludes `store`, `ttl`, `maxBytes`, `format` and `onEvent`. */
-  readonly service?: PasswordService;
-  /** Metadata versions that serve `password`. Default: Nova's list and `latest`. */
-  readonly versions?: readonly string[];
-  /** Milliseconds a POST body may take to arrive before 408. Default 10000. */
-  readonly bodyTimeout?: number;
-}
-
-/** Options of `createServerPasswordRouter(...)`, the owner-facing router. */
-export interface ServerPasswordRouterOptions<P extends Principal = Principal> extends RouterOptionsBase<P> {
-  /** The `PasswordService` the guest router writes to. Give this or `store`. */
-  readonly service?: PasswordService;
-  /** The store the guest router writes to, when no `service` is shared. */
-  readonly store?: PasswordStore;
-  /** Receives this router's audit events, when no `service` is shared. */
-  readonly onEvent?: EventHandler;
+  /** The JSON body of error answers. Default `{"error": {"code", "message"}}`. */
+  readonly errorBody?: ErrorBodyHook;
 }

@@ -8,6 +8,7 @@ import {
   type Logger,
   type PasswordEvent,
   type PasswordRouterOptions,
+  type PasswordServiceOptions,
   type ServerPasswordRouterOptions,
 } from '../../lib';
 
@@ -50,6 +51,8 @@ export interface TestHost {
 export interface GuestAppOptions extends Partial<PasswordRouterOptions<TestGuest>> {
   /** Middleware the host runs before the router. */
   before?: express.RequestHandler[];
+  /** Options of the service the app creates when no `service` is given; `onEvent` records by default. */
+  serviceOptions?: Omit<PasswordServiceOptions, 'logger'>;
 }
 
 /**
@@ -59,17 +62,10 @@ export interface GuestAppOptions extends Partial<PasswordRouterOptions<TestGuest
 export function guestApp(options: GuestAppOptions = {}): TestHost {
   const events: PasswordEvent[] = [];
   const logger = recordingLogger();
-  const { before = [], ...routerOptions } = options;
+  const { before = [], serviceOptions = {}, ...routerOptions } = options;
   const service =
     routerOptions.service ??
-    new PasswordService({
-      store: routerOptions.store,
-      format: routerOptions.format,
-      maxBytes: routerOptions.maxBytes,
-      ttl: routerOptions.ttl,
-      onEvent: routerOptions.onEvent ?? ((event) => events.push(event)),
-      logger,
-    });
+    new PasswordService({ onEvent: (event) => events.push(event), logger, ...serviceOptions });
   const app = express();
   for (const middleware of before) app.use(middleware);
   app.use(
@@ -79,11 +75,6 @@ export function guestApp(options: GuestAppOptions = {}): TestHost {
       lookupInstance: ({ principal }) => ({ id: principal.instanceId }),
       logger,
       ...routerOptions,
-      store: undefined,
-      format: undefined,
-      maxBytes: undefined,
-      ttl: undefined,
-      onEvent: undefined,
       service,
     }),
   );
@@ -128,7 +119,7 @@ export function hostApp(overrides: Partial<ServerPasswordRouterOptions<TestOwner
       logger,
       authenticate: tokenOwner,
       lookupInstance: ({ principal, instanceId, action }) => {
-        if (!instanceId?.startsWith(`${principal.projectId}-`)) return null;
+        if (!instanceId.startsWith(`${principal.projectId}-`)) return null;
         if (action === 'clear' && principal.role !== 'member') {
           throw new PasswordError(403, 'FORBIDDEN', 'Only project members may clear a password.');
         }
