@@ -1,6 +1,7 @@
 import type { Server } from 'node:http';
 import express from 'express';
 import request from 'supertest';
+import { exceptPasswordRoutes } from '../lib';
 import { ciphertext, guestApp } from './helpers/app';
 import { listen, rawRequest } from './helpers/raw-http';
 
@@ -82,7 +83,7 @@ describe('guest router: reading the POST body', () => {
 
   it('answers 400 INVALID_PASSWORD to invalid UTF-8 instead of replacing it', async () => {
     for (const format of ['base64', 'text'] as const) {
-      const { app, service } = guestApp({ format });
+      const { app, service } = guestApp({ serviceOptions: { format } });
       const body = Buffer.concat([Buffer.from('pass'), Buffer.from([0xc3, 0x28, 0xff])]);
       const res = await request(app).post(PATH).set('X-Test-Instance', 'i-1').send(body);
       expect(res.status).toBe(400);
@@ -133,20 +134,78 @@ describe('guest router: body parsers the host mounted first', () => {
     }
   });
 
-  it('answers 500 INTERNAL and logs once what to change after express.urlencoded() consumed the body', async () => {
-    const { app, service, logger } = guestApp({ before: [express.urlencoded({ extended: false })] });
-    for (let attempt = 0; attempt < 2; attempt++) {
+  it('recovers base64 byte for byte after a global express.urlencoded() and json(), for every RSA size', async () => {
+    const { app, service, events } = guestApp({
+      before: [express.urlencoded({ extended: false }), express.json()],
+      serviceOptions: { maxBytes: 4096 },
+    });
+    let instance = 0;
+    // 512- to 8192-bit blocks; sizes 256, 257 and 258 give the three paddings ('', '==', '=').
+    for (const bytes of [64, 128, 256, 257, 258, 384, 512, 1024]) {
+      for (let attempt = 0; attempt < 8; attempt++) {
+        const value = ciphertext(bytes);
+        const id = `i-${instance++}`;
+        const res = await request(app)
+          .post(PATH)
+          .set('X-Test-Instance', id)
+          .set('Content-Type', 'application/x-www-form-urlencoded')
+          .send(value);
+        expect(res.status).toBe(200);
+        expect(await service.get(id)).toBe(value);
+      }
+    }
+    expect(events.filter((event) => event.type === 'password.set')).toHaveLength(instance);
+  });
+
+  it('answers 400 INVALID_PASSWORD to a form-parsed body that cannot have been base64, storing nothing', async () => {
+    const { app, service, events } = guestApp({ before: [express.urlencoded({ extended: true })] });
+    for (const body of ['Passw0rd', 'a=b&c=d', `${ciphertext()}&x=1`, 'QUJD%2B', 'QUJDRA=x']) {
       const res = await request(app)
         .post(PATH)
         .set('X-Test-Instance', 'i-1')
         .set('Content-Type', 'application/x-www-form-urlencoded')
-        .send(ciphertext());
+        .send(body);
+      expect(res.status).toBe(400);
+      expect(res.body.error.code).toBe('INVALID_PASSWORD');
+    }
+    expect(await service.get('i-1')).toBeUndefined();
+    expect(events.map((event) => event.reason)).toEqual(Array(5).fill('INVALID_PASSWORD'));
+  });
+
+  it("answers 500 INTERNAL in format 'text' after express.urlencoded(), with an event every time and a rate-limited log line", async () => {
+    const { app, service, events, logger } = guestApp({
+      before: [express.urlencoded({ extended: false })],
+      serviceOptions: { format: 'text' },
+    });
+    for (let attempt = 0; attempt < 3; attempt++) {
+      const res = await request(app)
+        .post(PATH)
+        .set('X-Test-Instance', 'i-1')
+        .set('Content-Type', 'application/x-www-form-urlencoded')
+        .send('Pass word+1');
       expect(res.status).toBe(500);
       expect(res.body.error.code).toBe('INTERNAL');
     }
-    const advice = logger.errors.filter(([message]) => String(message).includes('Mount body parsers after the router'));
+    expect(events).toEqual(
+      Array(3).fill(expect.objectContaining({ type: 'password.rejected', reason: 'BODY_ALREADY_PARSED', instanceId: 'i-1' })),
+    );
+    const advice = logger.errors.filter(([message]) => String(message).includes('exceptPasswordRoutes(express.urlencoded())'));
     expect(advice).toHaveLength(1);
     expect(await service.get('i-1')).toBeUndefined();
+  });
+
+  it('keeps a parser wrapped in exceptPasswordRoutes() off the password route and on the host\'s own routes', async () => {
+    const { app, service } = guestApp({
+      before: [exceptPasswordRoutes(express.urlencoded({ extended: false }))],
+      serviceOptions: { format: 'text' },
+    });
+    app.post('/openstack/latest/feedback', (req, res) => {
+      res.json(req.body);
+    });
+    const form = { 'Content-Type': 'application/x-www-form-urlencoded' };
+    expect((await request(app).post(PATH).set('X-Test-Instance', 'i-1').set(form).send('Pass word+1&x=%41')).status).toBe(200);
+    expect(await service.get('i-1')).toBe('Pass word+1&x=%41');
+    expect((await request(app).post('/openstack/latest/feedback').set(form).send('a=1&b=%41')).body).toEqual({ a: '1', b: 'A' });
   });
 
   it('is unaffected by express.json() for bodies that are not JSON', async () => {
