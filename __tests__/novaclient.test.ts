@@ -66,4 +66,33 @@ describe('python-novaclient compatibility', () => {
     const unauthenticated = await request(app).get(PATH).set({ ...NOVACLIENT_HEADERS, 'X-Auth-Token': 'expired' });
     expect(novaclientError(unauthenticated)).toEqual(expect.objectContaining({ code: 401, message: 'Authentication is required.' }));
   });
+
+  it("errorBody answers in Nova's own error shape, which novaclient reads the same way", async () => {
+    const novaFaults: Record<number, string> = { 400: 'badRequest', 401: 'unauthorized', 403: 'forbidden', 404: 'itemNotFound' };
+    const { app } = hostApp({
+      errorBody: ({ status, message }) => ({ [novaFaults[status] ?? 'computeFault']: { code: status, message } }),
+    });
+    const notFound = await request(app).get('/compute/v2.1/servers/p2-db/os-server-password').set(NOVACLIENT_HEADERS);
+    expect(notFound.body).toEqual({ itemNotFound: { code: 404, message: 'No such instance.' } });
+    expect(novaclientError(notFound)).toEqual(expect.objectContaining({ code: 404, message: 'No such instance.' }));
+    const forbidden = await request(app).delete(PATH).set({ ...NOVACLIENT_HEADERS, 'X-Auth-Token': 'reader-p1' });
+    expect(forbidden.body).toEqual({ forbidden: { code: 403, message: 'Only project members may clear a password.' } });
+    const badId = await request(app).get('/compute/v2.1/servers/%2e%2e/os-server-password').set(NOVACLIENT_HEADERS);
+    expect(novaclientError(badId)).toEqual(expect.objectContaining({ code: 400, message: expect.stringMatching(/^The server id must be/) }));
+  });
+
+  it('falls back to the standard error body when errorBody throws or returns no object, and logs it', async () => {
+    for (const errorBody of [
+      () => {
+        throw new Error('shape bug');
+      },
+      () => 'itemNotFound' as never,
+      async () => ({ late: true }),
+    ]) {
+      const { app, logger } = hostApp({ errorBody });
+      const res = await request(app).get('/compute/v2.1/servers/p2-db/os-server-password').set(NOVACLIENT_HEADERS);
+      expect(res.body).toEqual({ error: { code: 'INSTANCE_NOT_FOUND', message: 'No such instance.' } });
+      expect(String(logger.errors[0][0])).toMatch(/errorBody/);
+    }
+  });
 });

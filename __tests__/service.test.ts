@@ -1,3 +1,4 @@
+import { inspect } from 'node:util';
 import { MemoryStore, PasswordError, PasswordService, type PasswordEvent, type PasswordStore } from '../lib';
 import { ciphertext, recordingLogger } from './helpers/app';
 
@@ -81,6 +82,39 @@ describe('PasswordService', () => {
     }
     expect(logger.errors.map((args) => args[1])).toEqual(Array(3).fill('Error: connection refused'));
     expect(events.map((event) => [event.type, event.reason])).toEqual(Array(3).fill(['store.unavailable', 'connection refused']));
+  });
+
+  it('never logs, emits or rejects with what a failing store client attached to its error', async () => {
+    const value = ciphertext();
+    // ioredis attaches the command to its errors: the key and the value, plaintext in format 'text'.
+    const clientError = Object.assign(new Error('OOM command not allowed when used memory > maxmemory.'), {
+      name: 'ReplyError',
+      command: { name: 'set', args: ['mdpw:i-1', value, 'NX'] },
+    });
+    const store: PasswordStore = {
+      get: async () => Promise.reject(clientError),
+      setIfAbsent: async () => Promise.reject(clientError),
+      set: async () => Promise.reject(clientError),
+      delete: async () => Promise.reject(clientError),
+    };
+    const { service, events, logger } = serviceWithEvents({ store });
+    const rejections: unknown[] = [];
+    for (const call of [() => service.setOnce('i-1', value), () => service.overwrite('i-1', value), () => service.get('i-1')]) {
+      await call().catch((error: unknown) => rejections.push(error));
+    }
+    const everything = inspect([logger.errors, logger.warnings, events, rejections], { depth: 10, showHidden: true });
+    expect(everything).not.toContain(value);
+    expect(logger.errors.map((args) => args[1])).toEqual(Array(3).fill('ReplyError: OOM command not allowed when used memory > maxmemory.'));
+    expect(rejections).toEqual(Array(3).fill(expect.objectContaining({ status: 503, code: 'STORE_UNAVAILABLE' })));
+  });
+
+  it('refuses ids that are not well-formed UTF-16, so two lone surrogates never share a password', async () => {
+    const { service } = serviceWithEvents();
+    for (const id of ['vm\uD800', 'vm\uDC00', '\uDC00vm', 'a\uD800\uD800b']) {
+      await expect(service.setOnce(id, ciphertext())).rejects.toThrow(/well-formed UTF-16/);
+      await expect(service.get(id)).rejects.toThrow(TypeError);
+    }
+    expect(await service.setOnce('vm\uD83D\uDE00', ciphertext())).toBe(true);
   });
 
   it('refuses ids that are not 1 to 255 characters', async () => {
