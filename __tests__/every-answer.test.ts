@@ -33,12 +33,11 @@ function expectOwnAnswer(headers: Record<string, string | undefined>): void {
 describe('every answer of the routers', () => {
   let host: TestHost;
   let server: Server;
-  let port: number;
   let close: () => Promise<void>;
 
   beforeAll(async () => {
     host = hostApp();
-    ({ server, port, close } = await listen(host.app));
+    ({ server, close } = await listen(host.app));
   });
   afterAll(() => close());
 
