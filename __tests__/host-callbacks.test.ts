@@ -78,14 +78,14 @@ function app(hooks: Hooks = {}) {
     '/openstack',
     createPasswordRouter({
       ...common,
-      authenticate: (hooks.authenticate ?? ((req) => (req.get('x-test-instance') ? { instanceId: 'i-1' } : null))) as never,
+      authenticate: (hooks.authenticate ?? ((req: express.Request) => (req.get('x-test-instance') ? { instanceId: 'i-1' } : null))) as never,
     }),
   );
   host.use(
     '/compute/v2.1',
     createServerPasswordRouter({
       ...common,
-      authenticate: (hooks.authenticate ?? ((req) => (req.get('x-auth-token') ? { id: 'owner' } : null))) as never,
+      authenticate: (hooks.authenticate ?? ((req: express.Request) => (req.get('x-auth-token') ? { id: 'owner' } : null))) as never,
     }),
   );
   return { host, service, events, lookups };
