@@ -20,6 +20,7 @@ import express, { type Request } from 'express';
 import {
   createPasswordRouter,
   createServerPasswordRouter,
+  exceptPasswordRoutes,
   PasswordError,
   PasswordService,
   type PasswordEvent,
@@ -76,9 +77,54 @@ const owner: ServerPasswordRouterOptions<Tenant> = {
   },
 };
 
+interface KeystoneAuth {
+  readonly userId: string;
+  readonly projectId: string;
+  readonly roles: readonly string[];
+}
+function keystone(req: Request): KeystoneAuth | null {
+  const token = req.get('x-auth-token');
+  return token ? { userId: 'u-' + token, projectId: 'p1', roles: ['member'] } : null;
+}
+
+// authenticate written first: the principal's type is inferred from it.
+const inferred = createServerPasswordRouter({
+  service,
+  authenticate: keystone,
+  lookupInstance: ({ principal, instanceId, action }) => {
+    const clearing: boolean = action === 'clear';
+    // @ts-expect-error the owner router never asks about 'set'
+    if (action === 'set') return null;
+    return principal.roles.includes('member') || !clearing ? { id: instanceId.toLowerCase() } : null;
+  },
+  principalId: (principal) => principal.userId,
+  errorBody: ({ status, message }) => ({ itemNotFound: { code: status, message } }),
+});
+
+// lookupInstance written first: the explicit generic names the principal.
+const explicit = createServerPasswordRouter<KeystoneAuth>({
+  service,
+  lookupInstance: async ({ principal, instanceId }) => (principal.projectId === 'p1' ? { id: instanceId } : null),
+  authenticate: keystone,
+});
+
+const guestRouter = createPasswordRouter<Tenant>({
+  lookupInstance: (context) => {
+    // @ts-expect-error the guest router has no instanceId: the caller means its own instance
+    void context.instanceId;
+    // @ts-expect-error the guest router never asks about 'clear'
+    if (context.action === 'clear') return null;
+    return { id: context.principal.instanceId, publicKey: undefined };
+  },
+  authenticate: tenantOf,
+});
+
 const app = express();
+app.use(exceptPasswordRoutes(express.urlencoded({ extended: false })));
 app.use('/openstack', createPasswordRouter(guest));
 app.use('/compute/v2.1', createServerPasswordRouter(owner));
+app.use('/compute/v2.2', inferred, explicit);
+app.use('/openstack-v2', guestRouter);
 
 function lastEventType(): PasswordEvent['type'] | undefined {
   return audit.at(-1)?.type;
