@@ -272,7 +272,10 @@ describe('get', () => {
     const closed = await startFakeOwnerApi({});
     await closed.close();
     const args = ['get', '--url', closed.baseUrl, '--server', 'server-1', '--key', plainKey(), '--token', FLAG_TOKEN];
-    expectFailure(await run(args), 1, /cannot reach http:\/\/127\.0\.0\.1:\d+: ECONNREFUSED/);
+    const url = `${closed.baseUrl}/servers/server-1/os-server-password`;
+    const result = await run(args);
+    expectFailure(result, 1, /cannot reach 127\.0\.0\.1:\d+: ECONNREFUSED, connection refused/);
+    expect(result.stderr).toContain(`GET ${url}: `);
   });
 
   test('a wrong key fails with exit status 1', async () => {
@@ -330,8 +333,8 @@ describe('help and usage', () => {
 
   test.each([
     ['an unknown command', ['frobnicate'], /unknown command/],
-    ['an unknown option', ['decrypt', '--key', 'k', '--bogus', 'x'], /unknown option --bogus/],
-    ['an option without its value', ['encrypt', '--public-key'], /option --public-key needs a value/],
+    ['an unknown option', ['decrypt', '--key', 'k', '--bogus', 'x'], /unknown option \(argument 4\): decrypt takes --key/],
+    ['an option without its value', ['encrypt', '--public-key'], /--public-key needs a value/],
     ['a missing --key', ['decrypt', 'AAAA'], /missing --key/],
     ['a missing --public-key', ['encrypt', 'secret'], /missing --public-key/],
     ['an unknown padding', ['decrypt', '--key', 'k', '--padding', 'oaep', 'AAAA'], /--padding must be pkcs1 or/],

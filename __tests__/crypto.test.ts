@@ -1,3 +1,6 @@
+import { execFileSync } from 'node:child_process';
+import { existsSync } from 'node:fs';
+import { resolve } from 'node:path';
 import {
   PasswordCryptoError,
   decryptPassword,
@@ -5,15 +8,23 @@ import {
   type PasswordCryptoErrorCode,
   type PasswordPadding,
 } from '../lib/crypto';
+import { rsaPublicKeyOf } from '../lib/crypto/public-key';
 import { OptionsError } from '../lib/options';
 import {
   KEY_PASSPHRASE,
   makeKeyDir,
+  makeOpensslRsaKey,
   makeOtherKey,
   makeRsaKeySet,
   opensslDecrypt,
   opensslEncrypt,
+  opensslModulus,
+  privateKeyWithNumbers,
   removeKeyDir,
+  rsaPublicKeyFromNumbers,
+  sshRsaLine,
+  syntheticModulus,
+  type OpensslRsaKey,
   type OtherKey,
   type PrivateKeyFormat,
   type RsaKeySet,
@@ -310,5 +321,163 @@ describe('decryptPassword', () => {
       expect.objectContaining({ code: 'ERR_UNKNOWN_OPTION', message: expect.stringContaining('`passphrase`') }),
     );
     expect(() => decryptPassword(pkcs1Ciphertext(), pemKey(), { passphrase: 42 as never })).toThrow(OptionsError);
+  });
+});
+
+describe('keys that protect nothing', () => {
+  let rsa512: OpensslRsaKey;
+  let exponent3: OpensslRsaKey;
+  let rsa1024: RsaKeySet;
+
+  beforeAll(async () => {
+    const keyDir = dir!;
+    [rsa512, exponent3, rsa1024] = await Promise.all([
+      makeOpensslRsaKey(keyDir, 512),
+      makeOpensslRsaKey(keyDir, 2048, 3),
+      makeRsaKeySet(keyDir, 1024),
+    ]);
+  }, 60_000);
+
+  const modulusOf2048 = () => opensslModulus(keySet(2048).spkiPath);
+  const FORMS = ['sshPublicLine', 'spkiPem', 'pkcs1PublicPem'] as const;
+
+  const refusedPublicKeys: Array<[string, () => ReturnType<typeof rsaPublicKeyFromNumbers>, RegExp]> = [
+    ['a 512-bit key made by openssl', () => rsaPublicKeyFromNumbers(opensslModulus(rsa512.spkiPath), 65537n), /512 /],
+    ['a 1023-bit modulus', () => rsaPublicKeyFromNumbers(syntheticModulus(1023), 65537n), /1023 bits; under 1024/],
+    ['a 16385-bit modulus', () => rsaPublicKeyFromNumbers(syntheticModulus(16385), 65537n), /16385 bits, more than/],
+    ['a 20000-bit modulus', () => rsaPublicKeyFromNumbers(syntheticModulus(20000), 65537n), /20000 bits/],
+    ['public exponent 1', () => rsaPublicKeyFromNumbers(modulusOf2048(), 1n), /exponent is 1, which leaves/],
+    ['public exponent 2', () => rsaPublicKeyFromNumbers(modulusOf2048(), 2n), /exponent is 2/],
+    ['an even public exponent', () => rsaPublicKeyFromNumbers(modulusOf2048(), 65536n), /exponent is even/],
+  ];
+
+  const refusedPublicKeyForms = refusedPublicKeys.flatMap(([name, key, message]) =>
+    FORMS.map((form) => [name, form, key, message] as const),
+  );
+  test.each(refusedPublicKeyForms)(
+    'encryptPassword refuses %s (%s) with ERR_WEAK_KEY, never an OpenSSL error',
+    (_name, form, key, message) => {
+      const error = expectCryptoError(() => encryptPassword(PASSWORD.slice(0, 4), key()[form]), 'ERR_WEAK_KEY');
+      expect(error.message).toMatch(message);
+      expect(error.message).toContain('ssh-keygen -t rsa -b 4096');
+    },
+  );
+
+  test.each(FORMS)('a 1024-bit key made by ssh-keygen still encrypts (%s)', (form) => {
+    const ciphertext = encryptPassword(PASSWORD, rsa1024[form]);
+    expect(opensslDecrypt(rsa1024.opensslPrivatePath, ciphertext, 'pkcs1').toString('utf8')).toBe(PASSWORD);
+  });
+
+  test('public exponent 3 (openssl genpkey rsa_keygen_pubexp:3) still encrypts', () => {
+    const ciphertext = encryptPassword(PASSWORD, exponent3.spkiPem);
+    expect(opensslDecrypt(exponent3.privatePath, ciphertext, 'pkcs1').toString('utf8')).toBe(PASSWORD);
+  });
+
+  test('a 16384-bit modulus, the largest OpenSSL computes with, still encrypts to one block', () => {
+    const { sshPublicLine } = rsaPublicKeyFromNumbers(syntheticModulus(16384), 65537n);
+    expect(Buffer.from(encryptPassword(PASSWORD, sshPublicLine), 'base64')).toHaveLength(2048);
+  });
+
+  test.each(FORMATS)('a 1024-bit %s private key still decrypts', (format) => {
+    const key = rsa1024.privateKeys.find((candidate) => candidate.format === format && !candidate.passphrase)!;
+    const ciphertext = opensslEncrypt(rsa1024.spkiPath, Buffer.from(PASSWORD), 'pkcs1');
+    expect(decryptPassword(ciphertext, key.text)).toBe(PASSWORD);
+  });
+
+  const refusedPrivateKeys: Array<[string, () => string, RegExp]> = [
+    ['a 512-bit key made by openssl', () => rsa512.privatePem, /512 bits/],
+    ['public exponent 1', () => privateKeyWithNumbers(privateKey(2048, 'pem', false).text, 1n), /exponent is 1/],
+    ['an even public exponent', () => privateKeyWithNumbers(privateKey(2048, 'pem', false).text, 4n), /even/],
+    [
+      'a 20000-bit modulus',
+      () => privateKeyWithNumbers(privateKey(2048, 'pem', false).text, 65537n, syntheticModulus(20000)),
+      /20000 bits/,
+    ],
+  ];
+
+  test.each(refusedPrivateKeys)('decryptPassword refuses %s with ERR_WEAK_KEY', (_name, key, message) => {
+    const ciphertext = opensslEncrypt(rsa512.spkiPath, Buffer.from('pw'), 'pkcs1');
+    const error = expectCryptoError(() => decryptPassword(ciphertext, key()), 'ERR_WEAK_KEY');
+    expect(error.message).toMatch(message);
+  });
+});
+
+describe('rsaPublicKeyOf (internal: the size and modulus a ciphertext is checked against)', () => {
+  const SIZES_CHECKED = [1024, 2048, 4096] as const;
+  let rsa1024: RsaKeySet;
+
+  beforeAll(async () => {
+    rsa1024 = await makeRsaKeySet(dir!, 1024, 'modulus-1024');
+  }, 60_000);
+
+  const setOf = (bits: number) => (bits === 1024 ? rsa1024 : keySet(bits));
+
+  test.each(SIZES_CHECKED.flatMap((bits) => PUBLIC_FORMS.map((form) => [bits, form] as const)))(
+    'reads the %i-bit key from the %s: its size, and the modulus openssl prints',
+    (bits, form) => {
+      const set = setOf(bits);
+      const { bits: size, modulus } = rsaPublicKeyOf(publicKeyText(set, form));
+      expect(size).toBe(bits);
+      expect(modulus).toHaveLength(bits / 8);
+      expect(modulus.equals(opensslModulus(set.spkiPath))).toBe(true);
+    },
+  );
+
+  test('reports a modulus of an odd size without a leading zero byte', () => {
+    const n = syntheticModulus(2047);
+    expect(rsaPublicKeyOf(sshRsaLine(n, 65537n))).toEqual({ bits: 2047, modulus: n });
+    expect(rsaPublicKeyOf(rsaPublicKeyFromNumbers(n, 65537n).spkiPem)).toEqual({ bits: 2047, modulus: n });
+  });
+
+  test('does not judge strength: that is for encryptPassword', () => {
+    expect(rsaPublicKeyOf(rsaPublicKeyFromNumbers(syntheticModulus(512), 1n).sshPublicLine).bits).toBe(512);
+  });
+
+  test.each([
+    ['an ed25519 line', () => ed25519.sshPublicLine],
+    ['an ECDSA line', () => ecdsaPem.sshPublicLine],
+  ])('refuses %s with ERR_NOT_RSA_KEY', (_name, text) => {
+    expectCryptoError(() => rsaPublicKeyOf(text()), 'ERR_NOT_RSA_KEY');
+  });
+
+  test('refuses an ed25519 PEM public key with ERR_NOT_RSA_KEY', () => {
+    const pem = execFileSync('openssl', ['pkey', '-pubout'], {
+      input: execFileSync('openssl', ['genpkey', '-algorithm', 'ed25519']),
+    }).toString();
+    expectCryptoError(() => rsaPublicKeyOf(pem), 'ERR_NOT_RSA_KEY');
+  });
+
+  /** An `ssh-rsa` line of the given fields, each length-prefixed, as they are (no mpint rules applied). */
+  const sshLine = (...fields: Buffer[]) => {
+    const lengthOf = (field: Buffer) => Buffer.from([0, 0, field.length >> 8, field.length & 0xff]);
+    return `ssh-rsa ${Buffer.concat(fields.flatMap((field) => [lengthOf(field), field])).toString('base64')}`;
+  };
+  const RSA = Buffer.from('ssh-rsa');
+  const E = Buffer.from([1, 0, 1]);
+  const n = () => opensslModulus(keySet(2048).spkiPath);
+  test.each([
+    ['empty text', () => ''],
+    ['garbage', () => 'hello'],
+    ['a truncated line', () => keySet(2048).sshPublicLine.slice(0, 200)],
+    ['base64 cut short', () => keySet(2048).sshPublicLine.split(' ').slice(0, 2).join(' ').slice(0, -2)],
+    ['a blob with a field after the modulus', () => sshLine(RSA, E, Buffer.concat([Buffer.from([0]), n()]), E)],
+    ['a blob without its modulus', () => sshLine(RSA, E)],
+    ['an ed25519 blob under an ssh-rsa label', () => `ssh-rsa ${ed25519.sshPublicLine.split(' ')[1]}`],
+    ['a negative modulus (top bit set, no zero byte)', () => sshLine(RSA, E, n())],
+    ['a zero exponent', () => sshLine(RSA, Buffer.from([0]), Buffer.concat([Buffer.from([0]), n()]))],
+    ['a private key', () => privateKey(2048, 'pem', false).text],
+    ['a damaged PEM', () => keySet(2048).spkiPem.replace(/\n[A-Za-z0-9+/]{20}/, '\n')],
+    ['a certificate', () => '-----BEGIN CERTIFICATE-----\nAAAA\n-----END CERTIFICATE-----\n'],
+  ])('refuses %s with ERR_INVALID_KEY', (_name, text) => {
+    expectCryptoError(() => rsaPublicKeyOf(text()), 'ERR_INVALID_KEY');
+  });
+
+  test('loading it pulls in neither sshpk nor node-forge (it runs on the request path)', () => {
+    const built = resolve(__dirname, '../dist/lib/crypto/public-key.js');
+    if (!existsSync(built)) throw new Error(`${built} is missing: run \`npm run build\` first (\`npm test\` does).`);
+    const script =
+      `require(${JSON.stringify(built)});` +
+      'console.log(Object.keys(require.cache).filter((path) => /node_modules/.test(path)).join("\\n"))';
+    expect(execFileSync(process.execPath, ['-e', script]).toString().trim()).toBe('');
   });
 });

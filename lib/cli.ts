@@ -4,10 +4,10 @@
  * or fetch a server's password from the compute API and decrypt it. Nothing secret is printed
  * except the decrypted password, on stdout.
  */
-import { CliError, usageError, wantsHelp } from './cli/args';
+import { wantsHelp } from './cli/args';
 import { runDecrypt, runEncrypt, runGet } from './cli/commands';
-import { HELP, type Command } from './cli/help';
-import { PROGRAM } from './cli/names';
+import { HELP } from './cli/help';
+import { CliError, PROGRAM, printable, usageError, type Command } from './cli/program';
 
 const COMMANDS: Record<Command, (args: string[]) => Promise<string>> = {
   encrypt: runEncrypt,
@@ -41,7 +41,7 @@ async function main(argv: string[]): Promise<number> {
       process.stderr.write(`${PROGRAM}: ${error.message}\n`);
       return error.exitCode;
     }
-    process.stderr.write(`${PROGRAM}: unexpected error: ${(error as Error).message}\n`);
+    process.stderr.write(`${PROGRAM}: unexpected error: ${printable(String((error as Error)?.message))}\n`);
     return 1;
   }
 }

@@ -7,7 +7,7 @@
  * (Bleichenbacher), which lets the caller decrypt any ciphertext made for that key. The metadata
  * service only stores ciphertext; it never needs a private key.
  */
-export { encryptPassword } from './crypto/encrypt';
-export { decryptPassword } from './crypto/decrypt';
+export { encryptPassword, type EncryptPasswordOptions } from './crypto/encrypt';
+export { decryptPassword, type DecryptPasswordOptions } from './crypto/decrypt';
 export { PasswordCryptoError, type PasswordCryptoErrorCode } from './crypto/errors';
-export type { DecryptPasswordOptions, EncryptPasswordOptions, PasswordPadding } from './crypto/types';
+export type { PasswordPadding } from './crypto/padding';

@@ -1,4 +1,5 @@
 import { execFile, execFileSync } from 'node:child_process';
+import { createPrivateKey, createPublicKey, randomBytes } from 'node:crypto';
 import { copyFileSync, mkdtempSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
@@ -131,4 +132,106 @@ export function opensslEncrypt(publicKeyPath: string, plaintext: Buffer, padding
 export function opensslDecrypt(privateKeyPath: string, base64: string, padding: PasswordPadding): Buffer {
   const args = ['pkeyutl', '-decrypt', '-inkey', privateKeyPath, ...OPENSSL_PADDING[padding]];
   return execFileSync('openssl', args, { input: Buffer.from(base64, 'base64'), stdio: ['pipe', 'pipe', 'pipe'] });
+}
+
+/* Keys no careful generator makes, for the refusals: built from raw numbers, or by openssl with odd settings. */
+
+/** The forms of an RSA public key `encryptPassword` reads. */
+export interface RsaPublicKeyForms {
+  readonly sshPublicLine: string;
+  readonly spkiPem: string;
+  readonly pkcs1PublicPem: string;
+}
+
+/** An SSH mpint (RFC 4251): big-endian, no leading zeros, a zero byte in front when the top bit is set. */
+function sshMpint(value: Buffer): Buffer {
+  let start = 0;
+  while (start < value.length - 1 && value[start] === 0) start++;
+  const magnitude = value.subarray(start);
+  return (magnitude[0] & 0x80) !== 0 ? Buffer.concat([Buffer.from([0]), magnitude]) : magnitude;
+}
+
+function sshString(value: Buffer): Buffer {
+  const length = Buffer.alloc(4);
+  length.writeUInt32BE(value.length);
+  return Buffer.concat([length, value]);
+}
+
+function bigEndian(value: bigint): Buffer {
+  const hex = value.toString(16);
+  return Buffer.from(hex.length % 2 === 0 ? hex : `0${hex}`, 'hex');
+}
+
+/** The `ssh-rsa` line of modulus `n` and exponent `e`, written field by field as RFC 4253 has it. */
+export function sshRsaLine(n: Buffer, e: bigint, comment = 'built-from-numbers'): string {
+  const fields = [Buffer.from('ssh-rsa'), sshMpint(bigEndian(e)), sshMpint(n)];
+  const blob = Buffer.concat(fields.map(sshString));
+  return `ssh-rsa ${blob.toString('base64')} ${comment}`;
+}
+
+/** A public key of modulus `n` and exponent `e` in every form, whatever the numbers are worth. */
+export function rsaPublicKeyFromNumbers(n: Buffer, e: bigint): RsaPublicKeyForms {
+  const key = createPublicKey({
+    key: { kty: 'RSA', n: n.toString('base64url'), e: bigEndian(e).toString('base64url') },
+    format: 'jwk',
+  });
+  return {
+    sshPublicLine: sshRsaLine(n, e),
+    spkiPem: key.export({ type: 'spki', format: 'pem' }).toString(),
+    pkcs1PublicPem: key.export({ type: 'pkcs1', format: 'pem' }).toString(),
+  };
+}
+
+/**
+ * A random odd number of exactly `bits` bits: a modulus nobody holds the factors of. Enough to
+ * encrypt with, and to test the size rules at sizes no generator makes in reasonable time.
+ */
+export function syntheticModulus(bits: number): Buffer {
+  const bytes = randomBytes(Math.ceil(bits / 8));
+  const topBit = (bits - 1) % 8;
+  bytes[0] = (bytes[0] & ((1 << topBit) - 1)) | (1 << topBit);
+  bytes[bytes.length - 1] |= 1;
+  return bytes;
+}
+
+/** The modulus of a public key file, as `openssl rsa -modulus` prints it. */
+export function opensslModulus(publicKeyPath: string): Buffer {
+  const out = execFileSync('openssl', ['rsa', '-pubin', '-in', publicKeyPath, '-noout', '-modulus']).toString();
+  return Buffer.from(/Modulus=([0-9A-F]+)/.exec(out)![1], 'hex');
+}
+
+/** An RSA key made by `openssl genpkey`, with any size and public exponent openssl allows. */
+export interface OpensslRsaKey {
+  /** The PKCS#8 private key (`BEGIN PRIVATE KEY`). */
+  readonly privatePem: string;
+  readonly privatePath: string;
+  readonly spkiPem: string;
+  readonly spkiPath: string;
+}
+
+/** Generates a key with `openssl genpkey -algorithm RSA` (as small as 512 bits, exponent as given). */
+export async function makeOpensslRsaKey(dir: string, bits: number, exponent = 65537): Promise<OpensslRsaKey> {
+  const privatePath = join(dir, `openssl-rsa-${bits}-e${exponent}.pem`);
+  const spkiPath = `${privatePath}.pub`;
+  const options = ['-pkeyopt', `rsa_keygen_bits:${bits}`, '-pkeyopt', `rsa_keygen_pubexp:${exponent}`];
+  await run('openssl', ['genpkey', '-algorithm', 'RSA', ...options, '-out', privatePath]);
+  await run('openssl', ['pkey', '-in', privatePath, '-pubout', '-out', spkiPath]);
+  const read = (path: string) => readFileSync(path, 'utf8');
+  return { privatePem: read(privatePath), privatePath, spkiPem: read(spkiPath), spkiPath };
+}
+
+/**
+ * A PKCS#1 private key of the same primes as `privatePem` but public exponent `e` (and d, dp, dq of
+ * 1): what a hand-edited or broken generator gives. `n` replaces the modulus when given.
+ */
+export function privateKeyWithNumbers(privatePem: string, e: bigint, n?: Buffer): string {
+  const jwk = createPrivateKey(privatePem).export({ format: 'jwk' });
+  const one = Buffer.from([1]).toString('base64url');
+  const modulus = n === undefined ? {} : { n: n.toString('base64url') };
+  return createPrivateKey({
+    key: { ...jwk, ...modulus, e: bigEndian(e).toString('base64url'), d: one, dp: one, dq: one },
+    format: 'jwk',
+  })
+    .export({ type: 'pkcs1', format: 'pem' })
+    .toString();
 }

@@ -1,24 +1,9 @@
 import { parseArgs } from 'node:util';
-import type { PasswordPadding } from '../crypto';
-import type { Command } from './help';
-import { PROGRAM } from './names';
+import { PASSWORD_PADDINGS, isPasswordPadding, type PasswordPadding } from '../crypto/padding';
+import { CliError, usageError, type Command } from './program';
 
 type OptionSpec = Record<string, { type: 'string' | 'boolean'; short?: string }>;
 export type Values = Record<string, string | boolean | undefined>;
-
-/** A failure reported on stderr: exit status 1, or 2 for a usage error. */
-export class CliError extends Error {
-  constructor(
-    message: string,
-    readonly exitCode: 1 | 2 = 1,
-  ) {
-    super(message);
-  }
-}
-
-export function usageError(message: string, command?: Command): CliError {
-  return new CliError(`${message}\nRun \`${PROGRAM}${command ? ` ${command}` : ''} --help\` for usage.`, 2);
-}
 
 /** Whether `-h` or `--help` comes before any `--`. */
 export function wantsHelp(args: readonly string[]): boolean {
@@ -26,15 +11,40 @@ export function wantsHelp(args: readonly string[]): boolean {
   return (end === -1 ? args : args.slice(0, end)).some((arg) => arg === '-h' || arg === '--help');
 }
 
-/** Node's parseArgs messages quote the offending argument; name it only when it looks like an option. */
-function describeParseError(error: unknown): string {
-  const code = (error as { code?: string }).code;
-  const quoted = /'(-[^'\s]*)/.exec((error as Error).message)?.[1];
-  const name = quoted !== undefined && /^--?[A-Za-z][A-Za-z0-9-]{0,30}$/.test(quoted) ? ` ${quoted}` : '';
-  if (code === 'ERR_PARSE_ARGS_UNKNOWN_OPTION') {
-    return `unknown option${name} (put an argument starting with - after --)`;
+/**
+ * The position (1 for the command) of the first argument that is not one of `options`, or
+ * `undefined`. Positions, not text: an argument the program does not understand may be a password
+ * typed in the wrong place, and is never echoed.
+ */
+function unknownOptionPosition(args: readonly string[], options: OptionSpec): number | undefined {
+  for (let index = 0; index < args.length; index++) {
+    const arg = args[index];
+    if (arg === '--') return undefined;
+    if (!arg.startsWith('-') || arg === '-') continue;
+    const name = arg.startsWith('--') ? arg.slice(2).split('=', 1)[0] : '';
+    if (!Object.hasOwn(options, name)) return index + 2;
+    if (options[name].type === 'string' && !arg.includes('=')) index++;
   }
-  if (code === 'ERR_PARSE_ARGS_INVALID_OPTION_VALUE') return `option${name} needs a value`;
+  return undefined;
+}
+
+/** Says what is wrong with the arguments, naming only options of `options`, never what was typed. */
+function describeParseError(error: unknown, args: readonly string[], options: OptionSpec, command: Command): string {
+  const code = (error as { code?: string }).code;
+  const known = Object.keys(options).map((name) => `--${name}`);
+  if (code === 'ERR_PARSE_ARGS_UNKNOWN_OPTION') {
+    const position = unknownOptionPosition(args, options);
+    const where = position === undefined ? '' : ` (argument ${position})`;
+    return (
+      `unknown option${where}: ${command} takes ${known.join(', ')}; ` +
+      'an argument that starts with - goes after --'
+    );
+  }
+  if (code === 'ERR_PARSE_ARGS_INVALID_OPTION_VALUE') {
+    const quoted = /'(--[a-z-]+)/.exec((error as Error).message)?.[1];
+    const name = quoted !== undefined && known.includes(quoted) ? quoted : 'an option';
+    return `${name} needs a value (one that starts with - goes as ${name === 'an option' ? '--OPTION' : name}=VALUE)`;
+  }
   return 'invalid arguments';
 }
 
@@ -46,18 +56,20 @@ export function parseCommand(command: Command, args: string[], options: OptionSp
     return { values: parsed.values as Values, input: parsed.positionals[0] };
   } catch (error) {
     if (error instanceof CliError) throw error;
-    throw usageError(describeParseError(error), command);
+    throw usageError(describeParseError(error, args, options, command), command);
   }
 }
 
+/** The value of option `name`, or a usage error when it is missing or empty. */
 export function required(values: Values, name: string, command: Command): string {
   const value = values[name];
   if (typeof value !== 'string' || value === '') throw usageError(`missing --${name}`, command);
   return value;
 }
 
+/** The `--padding` value, `pkcs1` when absent; a usage error (not echoing it) for anything else. */
 export function paddingValue(values: Values, command: Command): PasswordPadding {
-  const padding = values.padding ?? 'pkcs1';
-  if (padding === 'pkcs1' || padding === 'oaep-sha256') return padding;
-  throw usageError('--padding must be pkcs1 or oaep-sha256', command);
+  const padding = values.padding ?? PASSWORD_PADDINGS[0];
+  if (isPasswordPadding(padding)) return padding;
+  throw usageError(`--padding must be ${PASSWORD_PADDINGS.join(' or ')}`, command);
 }

@@ -1,8 +1,9 @@
-import { encryptPassword } from '../crypto';
-import { paddingValue, parseCommand, required, usageError } from './args';
-import { inputOrStdin, readInputFile, withoutTrailingNewline } from './input';
-import { cryptoFailure, decryptWithKeyFile } from './key-file';
+import { PasswordCryptoError, decryptPassword, encryptPassword, type PasswordPadding } from '../crypto';
+import { STRONG_RSA_BITS, rsaPublicKeyOf } from '../crypto/public-key';
+import { paddingValue, parseCommand, required, type Values } from './args';
+import { inputOrStdin, passphraseFromFileOrEnv, promptHidden, readInputFile, withoutTrailingNewline } from './input';
 import { fetchCiphertext, passwordUrl, tokenFrom } from './owner-api';
+import { CliError, PASSPHRASE_ENV, usageError, warn } from './program';
 
 /* Each command resolves the text to print on stdout, or throws a CliError. */
 
@@ -17,11 +18,14 @@ export async function runEncrypt(args: string[]): Promise<string> {
   const fromStdin = input === undefined || input === '-';
   const text = await inputOrStdin(input, 'password', 'encrypt');
   const password = fromStdin ? withoutTrailingNewline(text) : text;
+  let ciphertext: string;
   try {
-    return encryptPassword(password, publicKey, { padding });
+    ciphertext = encryptPassword(password, publicKey, { padding });
   } catch (error) {
     throw cryptoFailure(error, keyPath);
   }
+  warnIfWeak(rsaPublicKeyOf(publicKey).bits, keyPath);
+  return ciphertext;
 }
 
 export async function runDecrypt(args: string[]): Promise<string> {
@@ -35,7 +39,10 @@ export async function runDecrypt(args: string[]): Promise<string> {
   const key = readInputFile(keyPath, 'key file');
   const readsStdin = input === undefined || input === '-';
   const ciphertext = await inputOrStdin(input, 'ciphertext', 'decrypt');
-  return decryptWithKeyFile(ciphertext, keyPath, key, values, padding, !readsStdin && process.stdin.isTTY === true);
+  const canPrompt = !readsStdin && process.stdin.isTTY === true;
+  const password = await decryptWithKeyFile(ciphertext, keyPath, key, values, padding, canPrompt);
+  warnIfWeak(keyBitsOf(ciphertext), keyPath);
+  return password;
 }
 
 export async function runGet(args: string[]): Promise<string> {
@@ -56,5 +63,60 @@ export async function runGet(args: string[]): Promise<string> {
   const token = tokenFrom(values);
   const key = readInputFile(keyPath, 'key file');
   const ciphertext = await fetchCiphertext(url, token, serverId);
-  return decryptWithKeyFile(ciphertext, keyPath, key, values, padding, process.stdin.isTTY === true);
+  const password = await decryptWithKeyFile(ciphertext, keyPath, key, values, padding, process.stdin.isTTY === true);
+  warnIfWeak(keyBitsOf(ciphertext), keyPath);
+  return password;
+}
+
+const KEY_ERRORS = new Set(['ERR_INVALID_KEY', 'ERR_NOT_RSA_KEY', 'ERR_WEAK_KEY', 'ERR_WRONG_PASSPHRASE']);
+
+/** A crypto failure as a CliError, naming the key file when the key is at fault; any other error unchanged. */
+function cryptoFailure(error: unknown, keyPath: string): unknown {
+  if (!(error instanceof PasswordCryptoError)) return error;
+  return new CliError(KEY_ERRORS.has(error.code) ? `key file '${keyPath}': ${error.message}` : error.message);
+}
+
+/** Warns that a key the crypto helpers accept is still too small to rely on. */
+function warnIfWeak(bits: number, keyPath: string): void {
+  if (bits >= STRONG_RSA_BITS) return;
+  warn(
+    `the ${bits}-bit key in '${keyPath}' is weak: keys under ${STRONG_RSA_BITS} bits may be factored. ` +
+      'Make a new one with `ssh-keygen -t rsa -b 4096`.',
+  );
+}
+
+/** Decrypts with the key file, asking for its passphrase only when the key turns out encrypted. */
+async function decryptWithKeyFile(
+  ciphertext: string,
+  keyPath: string,
+  key: Buffer,
+  values: Values,
+  padding: PasswordPadding,
+  canPrompt: boolean,
+): Promise<string> {
+  const passphrase = passphraseFromFileOrEnv(values);
+  try {
+    return decryptPassword(ciphertext, key, { padding, passphrase });
+  } catch (error) {
+    if (!(error instanceof PasswordCryptoError && error.code === 'ERR_PASSPHRASE_REQUIRED')) {
+      throw cryptoFailure(error, keyPath);
+    }
+  }
+  if (!canPrompt) {
+    throw new CliError(
+      `key file '${keyPath}' is encrypted: pass --passphrase-file FILE or set ${PASSPHRASE_ENV} ` +
+        '(stdin is not a terminal, so there is no prompt).',
+    );
+  }
+  const typed = await promptHidden(`Passphrase for ${keyPath}: `);
+  try {
+    return decryptPassword(ciphertext, key, { padding, passphrase: typed });
+  } catch (error) {
+    throw cryptoFailure(error, keyPath);
+  }
+}
+
+/** The size of the key a ciphertext that decrypted was made for: one block is the modulus length. */
+function keyBitsOf(ciphertext: string): number {
+  return Buffer.from(ciphertext.replace(/\s+/g, ''), 'base64').length * 8;
 }

@@ -1,7 +1,7 @@
-import { PASSPHRASE_ENV, PROGRAM, TOKEN_ENV } from './names';
+import { PASSPHRASE_ENV, PROGRAM, TOKEN_ENV, type Command } from './program';
 
 /** The overview (`top`) and each command's help, printed by `--help`. */
-export const HELP = {
+export const HELP: Readonly<Record<'top' | Command, string>> = {
   top: `Usage: ${PROGRAM} <command> [options]
 
 Encrypt, decrypt and fetch instance passwords (OpenStack Nova's os-server-password).
@@ -58,6 +58,4 @@ Options:
   --padding MODE          pkcs1 (default; cloudbase-init and Nova) or oaep-sha256
   -h, --help              show this help
 `,
-} as const;
-
-export type Command = Exclude<keyof typeof HELP, 'top'>;
+};

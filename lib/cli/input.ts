@@ -1,9 +1,8 @@
 import { readFileSync } from 'node:fs';
 import { createInterface } from 'node:readline';
 import { Writable } from 'node:stream';
-import { CliError, usageError, type Values } from './args';
-import type { Command } from './help';
-import { PASSPHRASE_ENV } from './names';
+import type { Values } from './args';
+import { CliError, PASSPHRASE_ENV, usageError, type Command } from './program';
 
 const FILE_ERRORS: Readonly<Record<string, string>> = {
   ENOENT: 'no such file',
@@ -11,6 +10,7 @@ const FILE_ERRORS: Readonly<Record<string, string>> = {
   EISDIR: 'it is a directory',
 };
 
+/** The content of a file the user named, or a CliError naming `what` and the file. */
 export function readInputFile(path: string, what: string): Buffer {
   try {
     return readFileSync(path);
@@ -20,6 +20,7 @@ export function readInputFile(path: string, what: string): Buffer {
   }
 }
 
+/** `text` without one trailing newline (LF or CRLF), as a file or a pipe ends it. */
 export function withoutTrailingNewline(text: string): string {
   return text.replace(/\r?\n$/, '');
 }

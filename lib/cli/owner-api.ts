@@ -1,9 +1,32 @@
 import { isServerId } from '../server-id';
-import { CliError, usageError, type Values } from './args';
+import { withTimeout } from '../timeout';
+import type { Values } from './args';
 import { readInputFile } from './input';
-import { PROGRAM, TOKEN_ENV } from './names';
+import { CliError, TOKEN_ENV, printable, usageError, warn } from './program';
 
 const REQUEST_TIMEOUT_MS = 30_000;
+/** The most of an answer read: the owner API's answers are a few hundred bytes. */
+export const MAX_ANSWER_BYTES = 64 * 1024;
+const CHECK_URL =
+  'check --url: it is the base the API serves /servers/ID/os-server-password under, e.g. ' +
+  'https://cloud.example/compute/v2.1';
+/** What the network causes fetch reports mean, for the codes a wrong URL or a down API give. */
+const NETWORK_CAUSES: Readonly<Record<string, string>> = {
+  ECONNREFUSED: 'connection refused: nothing listens there',
+  ECONNRESET: 'the connection was reset',
+  ENOTFOUND: 'no such host',
+  EAI_AGAIN: 'the host name could not be resolved now',
+  ETIMEDOUT: 'the connection timed out',
+  UND_ERR_CONNECT_TIMEOUT: 'the connection timed out',
+  EHOSTUNREACH: 'the host is unreachable',
+  ENETUNREACH: 'the network is unreachable',
+  UND_ERR_SOCKET: 'the server closed the connection',
+  DEPTH_ZERO_SELF_SIGNED_CERT: "the server's TLS certificate is self-signed",
+  SELF_SIGNED_CERT_IN_CHAIN: "the server's TLS certificate is signed by an unknown authority",
+  UNABLE_TO_VERIFY_LEAF_SIGNATURE: "the server's TLS certificate cannot be verified",
+  CERT_HAS_EXPIRED: "the server's TLS certificate has expired",
+  ERR_TLS_CERT_ALTNAME_INVALID: "the server's TLS certificate is for another host name",
+};
 const HEADER_SAFE_TOKEN = /^[\x21-\x7e]+$/;
 
 /** The token from --token-file, else --token, else the environment, checked to fit in a header. */
@@ -48,60 +71,128 @@ export function passwordUrl(base: string, serverId: string): URL {
   return url;
 }
 
-/** Server text shown on stderr: printable, and short. */
-function printable(text: string): string {
-  return text.replace(/[^\P{Cc}]/gu, ' ').slice(0, 300);
-}
-
-function describeErrorAnswer(status: number, body: string): string {
-  try {
-    const parsed: unknown = JSON.parse(body);
-    const first = parsed !== null && typeof parsed === 'object' ? Object.values(parsed)[0] : undefined;
-    const { code, message } = (first ?? {}) as { code?: unknown; message?: unknown };
-    if (typeof message === 'string') {
-      const codeText = typeof code === 'string' ? ` ${printable(code)}` : '';
-      return `the server answered ${status}${codeText}: ${printable(message)}`;
-    }
-  } catch {
-    // Not JSON: the status says enough.
-  }
-  return `the server answered ${status}`;
+/** An answer of the owner API: its status, and its body as text (at most `MAX_ANSWER_BYTES`). */
+interface Answer {
+  readonly status: number;
+  readonly contentType: string;
+  readonly body: string;
 }
 
 function isLoopback(hostname: string): boolean {
   return hostname === 'localhost' || hostname === '[::1]' || /^127\.\d+\.\d+\.\d+$/.test(hostname);
 }
 
-/** GETs the password's ciphertext with the token; never follows a redirect, which would carry the token along. */
+/**
+ * GETs the password's ciphertext with the token; never follows a redirect, which would carry the
+ * token along. Every failure names the request (`GET <url>`) and says why.
+ */
 export async function fetchCiphertext(url: URL, token: string, serverId: string): Promise<string> {
   if (url.protocol === 'http:' && !isLoopback(url.hostname)) {
-    process.stderr.write(`${PROGRAM}: warning: sending the token to ${url.host} over plain http\n`);
+    warn(`sending the token to ${url.host} over plain http`);
   }
+  const request = `GET ${url.href}`;
+  const connection = new AbortController();
+  const answer = await withTimeout(fetchAnswer(url, token, request, connection), REQUEST_TIMEOUT_MS, () => {
+    connection.abort();
+    return new CliError(`${request}: no answer within ${REQUEST_TIMEOUT_MS / 1000} s; ${CHECK_URL}`);
+  });
+  return passwordOf(answer, request, serverId);
+}
+
+async function fetchAnswer(url: URL, token: string, request: string, connection: AbortController): Promise<Answer> {
   let response: Response;
   try {
     response = await fetch(url, {
       headers: { 'X-Auth-Token': token, Accept: 'application/json' },
       redirect: 'manual',
-      signal: AbortSignal.timeout(REQUEST_TIMEOUT_MS),
+      signal: connection.signal,
     });
   } catch (error) {
-    const cause = (error as { cause?: { code?: string } }).cause?.code ?? (error as Error).name;
-    throw new CliError(`cannot reach ${url.origin}: ${cause}`);
+    throw new CliError(`${request}: cannot reach ${url.host}: ${networkCause(error)}`);
   }
-  const body = await response.text();
-  if (response.status >= 300 && response.status < 400) {
-    throw new CliError(`the server answered ${response.status} (a redirect, not followed with the token): check --url`);
+  const contentType = printable(response.headers.get('content-type') ?? 'no content type');
+  return { status: response.status, contentType, body: await readBody(response, request, connection) };
+}
+
+/** The network cause of a failed fetch: its code (`ECONNREFUSED`) and what the code means. */
+function networkCause(error: unknown): string {
+  let cause = (error as { cause?: unknown }).cause ?? error;
+  // Node tries each address of a name in turn and reports an AggregateError of their failures.
+  if (cause instanceof AggregateError && cause.errors.length > 0) cause = cause.errors[0];
+  const { code, message } = (cause ?? {}) as { code?: unknown; message?: unknown };
+  if (typeof code === 'string' && code !== '') {
+    const meaning = NETWORK_CAUSES[code] ?? (typeof message === 'string' ? message : undefined);
+    return printable(meaning === undefined ? code : `${code}, ${meaning}`);
   }
-  if (!response.ok) throw new CliError(describeErrorAnswer(response.status, body));
+  return printable(typeof message === 'string' && message !== '' ? message : String(cause));
+}
+
+/** The body as text, or a CliError (and the connection dropped) once it passes `MAX_ANSWER_BYTES`. */
+async function readBody(response: Response, request: string, connection: AbortController): Promise<string> {
+  const tooLarge = () => {
+    connection.abort();
+    return new CliError(
+      `${request}: the answer is larger than ${MAX_ANSWER_BYTES / 1024} KiB, which no owner API answer is; ` +
+        `stopped reading it. ${CHECK_URL}`,
+    );
+  };
+  if (Number(response.headers.get('content-length')) > MAX_ANSWER_BYTES) throw tooLarge();
+  if (response.body === null) return '';
+  const chunks: Uint8Array[] = [];
+  let size = 0;
+  try {
+    for await (const chunk of response.body) {
+      size += chunk.length;
+      if (size > MAX_ANSWER_BYTES) throw tooLarge();
+      chunks.push(chunk);
+    }
+  } catch (error) {
+    if (error instanceof CliError) throw error;
+    throw new CliError(`${request}: the connection broke while the answer was read: ${networkCause(error)}`);
+  }
+  return Buffer.concat(chunks).toString('utf8');
+}
+
+/** The `{"error": {"code", "message"}}` (or Nova's `{"itemNotFound": {...}}`) of an error answer. */
+function apiError(body: string): { code?: string; message: string } | undefined {
+  try {
+    const parsed: unknown = JSON.parse(body);
+    const first = parsed !== null && typeof parsed === 'object' ? Object.values(parsed)[0] : undefined;
+    const { code, message } = (first ?? {}) as { code?: unknown; message?: unknown };
+    if (typeof message === 'string') return { code: typeof code === 'string' ? code : undefined, message };
+  } catch {
+    // Not JSON: not the owner API's answer.
+  }
+  return undefined;
+}
+
+function notTheApi(answer: Answer, request: string, what: string): CliError {
+  return new CliError(
+    `${request}: the server answered ${answer.status} ${what} (${answer.contentType}): ` +
+      `this does not look like the compute API; ${CHECK_URL}`,
+  );
+}
+
+function passwordOf(answer: Answer, request: string, serverId: string): string {
+  const { status, body } = answer;
+  if (status >= 300 && status < 400) {
+    throw new CliError(
+      `${request}: the server answered ${status}, a redirect, not followed with the token; ${CHECK_URL}`,
+    );
+  }
+  if (status < 200 || status >= 300) {
+    const error = apiError(body);
+    if (error === undefined) throw notTheApi(answer, request, "without the API's JSON error");
+    const code = error.code === undefined ? '' : ` ${printable(error.code)}`;
+    throw new CliError(`${request}: the server answered ${status}${code}: ${printable(error.message)}`);
+  }
   let password: unknown;
   try {
     password = (JSON.parse(body) as { password?: unknown }).password;
   } catch {
     password = undefined;
   }
-  if (typeof password !== 'string') {
-    throw new CliError(`the server answered ${response.status} without {"password": ...}: check --url`);
-  }
+  if (typeof password !== 'string') throw notTheApi(answer, request, 'without {"password": ...}');
   if (password === '') {
     throw new CliError(
       `no password is set (yet) for server ${serverId}: the guest agent has not posted one, or it was cleared. ` +

@@ -1,12 +1,22 @@
+import type { KeyObject } from 'node:crypto';
+import { jsbn, md, pki } from 'node-forge';
+import { decodeCanonicalBase64 } from '../base64';
 import { OptionsError, checkKnownOptions } from '../options';
-import { decodeCiphertext } from './ciphertext';
 import { PasswordCryptoError } from './errors';
-import { modulusBytes } from './key-kind';
-import { paddingOption } from './padding';
+import { paddingOption, type PasswordPadding } from './padding';
 import { passwordFromBytes } from './password-text';
 import { loadPrivateKey } from './private-key';
-import { rsaDecrypt } from './rsa-decrypt';
-import type { DecryptPasswordOptions } from './types';
+import { modulusBytes } from './public-key';
+
+/** Options of `decryptPassword`. */
+export interface DecryptPasswordOptions {
+  /** The padding the ciphertext was made with; default `'pkcs1'`. */
+  readonly padding?: PasswordPadding;
+  /** The passphrase of an encrypted private key; ignored for a key without one. */
+  readonly passphrase?: string;
+}
+
+const WHITESPACE = /\s+/g;
 
 /**
  * Decrypts a password read from `GET .../servers/{id}/os-server-password`, on the owner's side.
@@ -20,10 +30,11 @@ import type { DecryptPasswordOptions } from './types';
  *
  * @param ciphertext Base64, as the API answers it; whitespace and line breaks are ignored.
  * @param privateKey The owner's RSA private key: PEM (`BEGIN RSA PRIVATE KEY`, `BEGIN PRIVATE KEY`,
- *   `BEGIN ENCRYPTED PRIVATE KEY`) or OpenSSH (`BEGIN OPENSSH PRIVATE KEY`), encrypted or not.
+ *   `BEGIN ENCRYPTED PRIVATE KEY`) or OpenSSH (`BEGIN OPENSSH PRIVATE KEY`), encrypted or not. Keys
+ *   that protect nothing are refused, as `encryptPassword` refuses their public halves.
  * @param options `padding` (default `'pkcs1'`), and `passphrase` for an encrypted key.
  * @throws PasswordCryptoError `ERR_CORRUPT_CIPHERTEXT`, `ERR_INVALID_KEY`, `ERR_NOT_RSA_KEY`,
- *   `ERR_PASSPHRASE_REQUIRED`, `ERR_WRONG_PASSPHRASE`, `ERR_KEY_SIZE_MISMATCH`,
+ *   `ERR_WEAK_KEY`, `ERR_PASSPHRASE_REQUIRED`, `ERR_WRONG_PASSPHRASE`, `ERR_KEY_SIZE_MISMATCH`,
  *   `ERR_DECRYPTION_FAILED`; OptionsError for an unknown or invalid option.
  */
 export function decryptPassword(
@@ -58,4 +69,66 @@ export function decryptPassword(
     );
   }
   return password;
+}
+
+/**
+ * Decodes a base64 ciphertext, ignoring whitespace and line breaks but nothing else: standard
+ * alphabet, padded, canonical. Throws `ERR_CORRUPT_CIPHERTEXT`.
+ */
+function decodeCiphertext(ciphertext: unknown): Buffer {
+  if (typeof ciphertext !== 'string') {
+    throw new PasswordCryptoError('ERR_CORRUPT_CIPHERTEXT', 'The ciphertext must be a base64 string.');
+  }
+  const compact = ciphertext.replace(WHITESPACE, '');
+  if (compact === '') {
+    throw new PasswordCryptoError(
+      'ERR_CORRUPT_CIPHERTEXT',
+      'The ciphertext is empty: no password has been set yet, or nothing was passed.',
+    );
+  }
+  const bytes = decodeCanonicalBase64(compact);
+  if (bytes === undefined) {
+    throw new PasswordCryptoError(
+      'ERR_CORRUPT_CIPHERTEXT',
+      'The ciphertext is not base64 (standard alphabet, padded; line breaks are allowed): ' +
+        'check that it was copied whole, without quotes or other characters.',
+    );
+  }
+  return bytes;
+}
+
+/**
+ * Decrypts one RSA block with node-forge and returns the plaintext, or `undefined` when the padding
+ * check fails. Node's `privateDecrypt` is not used: Node 20 refuses PKCS#1 v1.5 decryption
+ * (CVE-2023-46809) and Node 22+ returns random bytes for a bad block ("implicit rejection"), which
+ * would hide a wrong key.
+ */
+function rsaDecrypt(key: KeyObject, ciphertext: Buffer, padding: PasswordPadding): Buffer | undefined {
+  const forgeKey = toForgeKey(key);
+  const block = ciphertext.toString('binary');
+  try {
+    const plaintext =
+      padding === 'pkcs1'
+        ? forgeKey.decrypt(block, 'RSAES-PKCS1-V1_5')
+        : forgeKey.decrypt(block, 'RSA-OAEP', { md: md.sha256.create(), mgf1: { md: md.sha256.create() } });
+    return Buffer.from(plaintext, 'binary');
+  } catch {
+    return undefined;
+  }
+}
+
+function toForgeKey(key: KeyObject): pki.rsa.PrivateKey {
+  const jwk = key.export({ format: 'jwk' });
+  const big = (base64url: string | undefined) =>
+    new jsbn.BigInteger(Buffer.from(base64url ?? '', 'base64url').toString('hex'), 16);
+  return pki.setRsaPrivateKey(
+    big(jwk.n),
+    big(jwk.e),
+    big(jwk.d),
+    big(jwk.p),
+    big(jwk.q),
+    big(jwk.dp),
+    big(jwk.dq),
+    big(jwk.qi),
+  );
 }

@@ -6,6 +6,8 @@
  * - `ERR_INVALID_KEY`: not a key in a supported format, or the wrong half of the pair (a private key
  *   given to encrypt, a public key given to decrypt).
  * - `ERR_NOT_RSA_KEY`: a valid key of a type that cannot encrypt (ed25519, ECDSA, DSA, RSA-PSS).
+ * - `ERR_WEAK_KEY`: an RSA key whose numbers protect nothing or cannot be computed with: a modulus
+ *   under 1024 bits or over 16384, or a public exponent that is even or under 3.
  * - `ERR_PASSPHRASE_REQUIRED`: the private key is encrypted and no passphrase was given.
  * - `ERR_WRONG_PASSPHRASE`: the passphrase does not open the private key.
  * - `ERR_CORRUPT_CIPHERTEXT`: the ciphertext is empty or not base64.
@@ -19,6 +21,7 @@ export type PasswordCryptoErrorCode =
   | 'ERR_PASSWORD_TOO_LONG'
   | 'ERR_INVALID_KEY'
   | 'ERR_NOT_RSA_KEY'
+  | 'ERR_WEAK_KEY'
   | 'ERR_PASSPHRASE_REQUIRED'
   | 'ERR_WRONG_PASSPHRASE'
   | 'ERR_CORRUPT_CIPHERTEXT'
@@ -38,4 +41,61 @@ export class PasswordCryptoError extends Error {
     this.name = 'PasswordCryptoError';
     this.code = code;
   }
+}
+
+/* The key errors both halves of the pair throw, worded once. */
+
+const KEY_TYPE_NAMES: Readonly<Record<string, string>> = {
+  ed25519: 'Ed25519',
+  ed448: 'Ed448',
+  x25519: 'X25519',
+  x448: 'X448',
+  ec: 'ECDSA',
+  ecdsa: 'ECDSA',
+  dsa: 'DSA',
+  dh: 'Diffie-Hellman',
+  'rsa-pss': 'RSA-PSS (signing only)',
+};
+
+/** A readable name of a key type as Node (`ed25519`, `ec`) or sshpk (`ecdsa`) calls it. */
+export function keyTypeName(type: string): string {
+  return KEY_TYPE_NAMES[type] ?? type;
+}
+
+/** `ERR_INVALID_KEY` with `message`. */
+export function invalidKey(message: string): PasswordCryptoError {
+  return new PasswordCryptoError('ERR_INVALID_KEY', message);
+}
+
+/** `ERR_NOT_RSA_KEY`: a valid key of a type that cannot encrypt. */
+export function notRsaKey(typeName: string, half: 'public' | 'private'): PasswordCryptoError {
+  const advice =
+    half === 'public'
+      ? 'Create one with `ssh-keygen -t rsa -b 4096` and give the instance its public key.'
+      : "Use the RSA private key matching the instance's public key.";
+  return new PasswordCryptoError(
+    'ERR_NOT_RSA_KEY',
+    `This is a ${half} key of type ${typeName}; instance passwords are encrypted with RSA keys only. ${advice}`,
+  );
+}
+
+/** `ERR_WEAK_KEY`: `why` the RSA key's numbers cannot protect a password. */
+export function weakKey(why: string): PasswordCryptoError {
+  return new PasswordCryptoError(
+    'ERR_WEAK_KEY',
+    `This RSA key is refused: ${why}. Create a new key with \`ssh-keygen -t rsa -b 4096\`.`,
+  );
+}
+
+/** `ERR_PASSPHRASE_REQUIRED`. */
+export function passphraseRequired(): PasswordCryptoError {
+  return new PasswordCryptoError('ERR_PASSPHRASE_REQUIRED', 'The private key is encrypted: pass its passphrase.');
+}
+
+/** `ERR_WRONG_PASSPHRASE`. */
+export function wrongPassphrase(): PasswordCryptoError {
+  return new PasswordCryptoError(
+    'ERR_WRONG_PASSPHRASE',
+    'The passphrase does not open the private key (or the key file is damaged): check the passphrase.',
+  );
 }

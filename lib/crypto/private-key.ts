@@ -1,8 +1,14 @@
-import { createPrivateKey, type KeyObject } from 'node:crypto';
-import type { PasswordCryptoError } from './errors';
-import { invalidKey, notRsaKey, passphraseRequired, wrongPassphrase } from './key-errors';
-import { pemLabel, requireRsa } from './key-kind';
-import { openSshPrivateKey } from './openssh-key';
+import { createPrivateKey, type JsonWebKey, type KeyObject } from 'node:crypto';
+import sshpk from 'sshpk';
+import {
+  invalidKey,
+  keyTypeName,
+  notRsaKey,
+  passphraseRequired,
+  wrongPassphrase,
+  type PasswordCryptoError,
+} from './errors';
+import { pemLabel, requireRsa, requireUsableRsa } from './public-key';
 
 const NODE_PEM_LABELS = new Set(['RSA PRIVATE KEY', 'PRIVATE KEY', 'ENCRYPTED PRIVATE KEY']);
 const OTHER_TYPE_PEM_LABELS: Readonly<Record<string, string>> = {
@@ -18,7 +24,7 @@ const SUPPORTED =
 
 /**
  * Reads an RSA private key: PEM PKCS#1 or PKCS#8 (encrypted or not) through Node's crypto, OpenSSH
- * (encrypted or not) through sshpk. Throws `ERR_INVALID_KEY`, `ERR_NOT_RSA_KEY`,
+ * (encrypted or not) through sshpk. Throws `ERR_INVALID_KEY`, `ERR_NOT_RSA_KEY`, `ERR_WEAK_KEY`,
  * `ERR_PASSPHRASE_REQUIRED` or `ERR_WRONG_PASSPHRASE`.
  */
 export function loadPrivateKey(privateKey: unknown, passphrase: string | undefined): KeyObject {
@@ -32,6 +38,8 @@ export function loadPrivateKey(privateKey: unknown, passphrase: string | undefin
   else if (label !== undefined && NODE_PEM_LABELS.has(label)) key = pemPrivateKey(text, label, passphrase);
   else throw unsupported(text, label);
   requireRsa(key);
+  const { modulusLength = 0, publicExponent = 0n } = key.asymmetricKeyDetails ?? {};
+  requireUsableRsa(modulusLength, publicExponent);
   return key;
 }
 
@@ -59,4 +67,64 @@ function pemPrivateKey(text: string, label: string, passphrase: string | undefin
     if (encrypted) throw wrongPassphrase();
     throw invalidKey(`The PEM private key does not parse: check that the file is whole. ${SUPPORTED}`);
   }
+}
+
+/**
+ * Reads a private key in the OpenSSH format (`BEGIN OPENSSH PRIVATE KEY`, ssh-keygen's default),
+ * encrypted with a passphrase (bcrypt KDF) or not, which Node's crypto cannot parse.
+ */
+function openSshPrivateKey(text: string, passphrase: string | undefined): KeyObject {
+  const parsed = parseOpenSsh(text, passphrase);
+  if (parsed.type !== 'rsa') throw notRsaKey(keyTypeName(parsed.type), 'private');
+  try {
+    return createPrivateKey({ key: openSshRsaJwk(parsed), format: 'jwk' });
+  } catch {
+    throw invalidKey('The OpenSSH private key holds numbers that are not an RSA key: check that the file is whole.');
+  }
+}
+
+function parseOpenSsh(text: string, passphrase: string | undefined): sshpk.PrivateKey {
+  try {
+    return sshpk.parsePrivateKey(text, 'ssh');
+  } catch (error) {
+    if ((error as Error).name !== 'KeyEncryptedError') {
+      throw invalidKey('The OpenSSH private key does not parse: check that the file is whole.');
+    }
+  }
+  if (passphrase === undefined) throw passphraseRequired();
+  try {
+    return sshpk.parsePrivateKey(text, 'ssh', { passphrase });
+  } catch {
+    throw wrongPassphrase();
+  }
+}
+
+/**
+ * The JWK of an RSA key sshpk parsed from the OpenSSH format, which stores n, e, d, iqmp, p and q.
+ * The CRT exponents are derived here: sshpk 1.18 computes them as zero when it converts such a
+ * key to PKCS#1 or PKCS#8, which makes every CRT decryption wrong.
+ */
+function openSshRsaJwk(key: sshpk.PrivateKey): JsonWebKey {
+  const part = (name: string) => toBigInt(key.parts.find((candidate) => candidate.name === name)?.data);
+  const [n, e, d, p, q, qi] = ['n', 'e', 'd', 'p', 'q', 'iqmp'].map(part);
+  return {
+    kty: 'RSA',
+    n: base64url(n),
+    e: base64url(e),
+    d: base64url(d),
+    p: base64url(p),
+    q: base64url(q),
+    dp: base64url(p > 1n ? d % (p - 1n) : 0n),
+    dq: base64url(q > 1n ? d % (q - 1n) : 0n),
+    qi: base64url(qi),
+  };
+}
+
+function toBigInt(bytes: Buffer | undefined): bigint {
+  return bytes === undefined || bytes.length === 0 ? 0n : BigInt(`0x${bytes.toString('hex')}`);
+}
+
+function base64url(value: bigint): string {
+  const hex = value.toString(16);
+  return Buffer.from(hex.length % 2 === 0 ? hex : `0${hex}`, 'hex').toString('base64url');
 }
