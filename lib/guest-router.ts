@@ -3,6 +3,7 @@ import { Access, type RequestState } from './access';
 import { Answers, sendEmpty, sendText } from './answers';
 import { bodyRejectionReason, checkBodyHeaders, createBodyReader } from './body';
 import { isAnswerable, passwordError } from './errors';
+import { InstanceKeys } from './instance-key';
 import { actionOf, methodTable, readPassword } from './methods';
 import { optionalInteger, OptionsError } from './options';
 import { createRateLimiter } from './rate-limit';
@@ -73,6 +74,7 @@ export function createPasswordRouter<P extends Principal = Principal>(options: P
     format: service.format,
     log,
   });
+  const instanceKeys = new InstanceKeys(log);
 
   /** Reports a refused body as `password.rejected` before it is answered. */
   function rejected(request: RequestState) {
@@ -105,6 +107,14 @@ export function createPasswordRouter<P extends Principal = Principal>(options: P
       return;
     }
     const value = await readBody(req).catch(rejected(request));
+    if (instance.publicKey !== undefined && service.format === 'base64') {
+      try {
+        instanceKeys.check(value, instance.publicKey);
+      } catch (error) {
+        if (isAnswerable(error) && error.status < 500) rejected(request)(error);
+        throw error;
+      }
+    }
     if (!(await service.setOnce(instance.id, value, request))) throw ALREADY_SET;
     sendEmpty(req, res, 200);
   }

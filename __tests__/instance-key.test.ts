@@ -1,0 +1,120 @@
+import request from 'supertest';
+import { ciphertext, guestApp, recordingLogger } from './helpers/app';
+import {
+  makeKeyDir,
+  makeOtherKey,
+  makeRsaKeySet,
+  opensslEncrypt,
+  opensslModulus,
+  removeKeyDir,
+  type RsaKeySet,
+} from './helpers/crypto-keys';
+
+const PATH = '/openstack/latest/password';
+const SIZES = [1024, 2048, 4096] as const;
+
+/** A guest app whose instance `i-1` has `publicKey`, in base64 format up to 4096-bit blocks. */
+function appWithKey(publicKey: string) {
+  return guestApp({
+    lookupInstance: ({ principal }) => ({ id: principal.instanceId, publicKey }),
+    serviceOptions: { maxBytes: 2048 },
+  });
+}
+
+describe('a guest POST must be one RSA block for the instance publicKey', () => {
+  let dir: string;
+  const keys = new Map<number, RsaKeySet>();
+
+  beforeAll(async () => {
+    dir = makeKeyDir();
+    for (const bits of SIZES) keys.set(bits, await makeRsaKeySet(dir, bits));
+  }, 120_000);
+  afterAll(() => removeKeyDir(dir));
+
+  describe.each(SIZES)('%i-bit key', (bits) => {
+    const forms = () => {
+      const key = keys.get(bits)!;
+      return [
+        ['an ssh-rsa line', key.sshPublicLine],
+        ['a PEM SPKI key', key.spkiPem],
+        ['a PEM PKCS#1 key', key.pkcs1PublicPem],
+      ] as const;
+    };
+
+    it('accepts PKCS#1 v1.5 and OAEP ciphertexts made by openssl, in every key form', async () => {
+      const key = keys.get(bits)!;
+      for (const [, publicKey] of forms()) {
+        for (const padding of ['pkcs1', 'oaep-sha256'] as const) {
+          const { app, service } = appWithKey(publicKey);
+          const value = opensslEncrypt(key.spkiPath, Buffer.from('Pässwörd-1'), padding);
+          const res = await request(app).post(PATH).set('X-Test-Instance', 'i-1').send(value);
+          expect(res.status).toBe(200);
+          expect(await service.get('i-1')).toBe(value);
+        }
+      }
+    });
+
+    it.each([
+      ['one byte short', (modulus: Buffer) => modulus.subarray(1)],
+      ['one byte long', (modulus: Buffer) => Buffer.concat([Buffer.from([0]), modulus])],
+      ['a smaller key\'s block', (modulus: Buffer) => modulus.subarray(0, modulus.length / 2)],
+      ['equal to the modulus', (modulus: Buffer) => Buffer.from(modulus)],
+      ['above the modulus', (modulus: Buffer) => Buffer.alloc(modulus.length, 0xff)],
+    ])('refuses a value %s with 400, an event, nothing stored', async (_, make) => {
+      const key = keys.get(bits)!;
+      const block = make(opensslModulus(key.spkiPath)).toString('base64');
+      for (const [, publicKey] of forms()) {
+        const { app, service, events } = appWithKey(publicKey);
+        const res = await request(app).post(PATH).set('X-Test-Instance', 'i-1').send(block);
+        expect(res.status).toBe(400);
+        expect(res.body.error.code).toBe('INVALID_PASSWORD');
+        expect(res.body.error.message).toContain(`not encrypted for this instance's ${bits}-bit key`);
+        expect(await service.get('i-1')).toBeUndefined();
+        expect(events).toEqual([expect.objectContaining({ type: 'password.rejected', reason: 'INVALID_PASSWORD', instanceId: 'i-1' })]);
+      }
+    });
+  });
+
+  it("refuses a 1024-bit key's ciphertext posted for a 2048-bit instance", async () => {
+    const key = keys.get(2048)!;
+    const { app } = appWithKey(key.sshPublicLine);
+    const res = await request(app).post(PATH).set('X-Test-Instance', 'i-1').send(ciphertext(128));
+    expect(res.status).toBe(400);
+    expect(res.body.error.message).toContain("this instance's 2048-bit key");
+  });
+
+  it('leaves a value that is not base64 to the format check', async () => {
+    const { app } = appWithKey(keys.get(2048)!.sshPublicLine);
+    const res = await request(app).post(PATH).set('X-Test-Instance', 'i-1').send('Pass word!');
+    expect(res.status).toBe(400);
+    expect(res.body.error.message).toMatch(/not base64/);
+  });
+
+  it("answers a host's unreadable key 500 INTERNAL, logged once per key, never the guest's fault", async () => {
+    const ed25519 = await makeOtherKey(dir, 'ed25519', 'openssh');
+    for (const publicKey of [ed25519.sshPublicLine, 'ssh-rsa AAAA', '-----BEGIN PUBLIC KEY-----\ngarbage\n-----END PUBLIC KEY-----', keys.get(2048)!.privateKeys[1].text]) {
+      const logger = recordingLogger();
+      const { app, service, events } = guestApp({
+        lookupInstance: ({ principal }) => ({ id: principal.instanceId, publicKey }),
+        logger,
+      });
+      for (let attempt = 0; attempt < 3; attempt++) {
+        const res = await request(app).post(PATH).set('X-Test-Instance', 'i-1').send(ciphertext());
+        expect([res.status, res.body.error.code]).toEqual([500, 'INTERNAL']);
+      }
+      expect(logger.errors.filter(([message]) => String(message).includes('not an RSA public key'))).toHaveLength(1);
+      expect(JSON.stringify(logger.errors)).not.toContain('PRIVATE KEY');
+      expect(await service.get('i-1')).toBeUndefined();
+      expect(events.filter((event) => event.type === 'password.rejected')).toEqual([]);
+    }
+  });
+
+  it("ignores the key in format 'text'", async () => {
+    const { app, service } = guestApp({
+      lookupInstance: ({ principal }) => ({ id: principal.instanceId, publicKey: keys.get(2048)!.sshPublicLine }),
+      serviceOptions: { format: 'text' },
+    });
+    expect((await request(app).post(PATH).set('X-Test-Instance', 'i-1').send('plain text')).status).toBe(200);
+    expect(await service.get('i-1')).toBe('plain text');
+  });
+});
