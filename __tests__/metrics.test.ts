@@ -1,4 +1,6 @@
+import { createHmac } from 'node:crypto';
 import { mkdtempSync, rmSync } from 'node:fs';
+import { request as httpRequest } from 'node:http';
 import type { AddressInfo } from 'node:net';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
@@ -8,7 +10,11 @@ import { createDemoHost } from '../examples/demo-host';
 import { createServerPasswordRouter, PasswordService, type PasswordStore } from '../lib';
 import { createPasswordMetrics } from '../lib/metrics';
 import { ciphertext, guestApp, recordingLogger, tokenOwner } from './helpers/app';
+import { connectRedis, deleteKeys, uniqueName } from './helpers/store-backends';
+import { startClusterServer, stopClusterServers, type ClusterServer } from './helpers/store-cluster-processes';
 import { requireWithoutPeers } from './helpers/store-peer-absent';
+import { freePort } from './helpers/store-redis-server';
+import { describeWithRedis, REDIS_URL } from './helpers/services';
 
 type Labels = Record<string, string>;
 
@@ -206,6 +212,58 @@ describe('GET /metrics of the running demo server', () => {
       expect(text).not.toContain(web.id);
     } finally {
       await new Promise((resolve) => server.close(resolve));
+    }
+  });
+});
+
+/** One request on a connection of its own, so the cluster's round robin spreads them over workers. */
+function send(url: string, method: string, headers: Record<string, string> = {}, body = ''): Promise<{ status: number; type: string; text: string }> {
+  return new Promise((resolve, reject) => {
+    const req = httpRequest(url, { method, headers, agent: false }, (res) => {
+      let text = '';
+      res.setEncoding('utf8');
+      res.on('data', (chunk: string) => (text += chunk));
+      res.on('end', () => resolve({ status: res.statusCode ?? 0, type: res.headers['content-type'] ?? '', text }));
+    });
+    req.on('error', reject);
+    req.end(body);
+  });
+}
+
+describeWithRedis('GET /metrics of the cluster example', () => {
+  const SECRET = 'cluster-metrics-proxy-secret';
+  const prefix = `mdpw-test:${uniqueName('cluster-metrics')}:`;
+  let server: ClusterServer | undefined;
+
+  beforeAll(async () => {
+    const env = { REDIS_URL, REDIS_PREFIX: prefix, WORKERS: '2', METADATA_PROXY_SECRET: SECRET };
+    server = await startClusterServer(await freePort(), env);
+  }, 60_000);
+  afterAll(async () => {
+    if (server) await stopClusterServers([server]);
+    const client = await connectRedis();
+    await deleteKeys(client, prefix);
+    await client.quit();
+  });
+
+  it('answers every scrape with the sum over all workers', async () => {
+    const base = server!.baseUrl;
+    const POSTS = 6;
+    for (let i = 0; i < POSTS; i++) {
+      const instanceId = `i-${i}`;
+      const headers = {
+        'X-Instance-ID': instanceId,
+        'X-Tenant-ID': 'p1',
+        'X-Instance-ID-Signature': createHmac('sha256', SECRET).update(instanceId).digest('hex'),
+      };
+      expect((await send(`${base}/openstack/latest/password`, 'POST', headers, ciphertext())).status).toBe(200);
+    }
+    // Two scrapes: with two workers taking connections in turn, each is answered by another one.
+    for (const scrape of [await send(`${base}/metrics`, 'GET'), await send(`${base}/metrics`, 'GET')]) {
+      expect(scrape.status).toBe(200);
+      expect(scrape.type).toBe('text/plain; version=0.0.4; charset=utf-8');
+      expect(sample(scrape.text, EVENTS, { type: 'password.set', reason: '' })).toBe(POSTS);
+      expect(sample(scrape.text, STORE_CALLS, { type: 'password.set' })).toBe(POSTS);
     }
   });
 });
