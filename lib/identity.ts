@@ -2,7 +2,6 @@ import { createHmac, createSecretKey, timingSafeEqual, type KeyObject } from 'no
 import type { Request } from 'express';
 import { passwordError } from './errors';
 import { checkKnownOptions, OptionsError } from './options';
-import type { AuthenticateHook } from './types';
 
 /** Options of `signedProxyIdentity`. */
 export interface SignedProxyIdentityOptions {
@@ -25,6 +24,12 @@ export interface ProxyPrincipal {
    */
   readonly secretIndex: number;
 }
+
+/**
+ * The `authenticate` hook `signedProxyIdentity` returns: it returns the principal or throws, never
+ * null, so a host wrapping it reads `secretIndex` without a check.
+ */
+export type ProxyIdentityHook = (req: Request) => ProxyPrincipal;
 
 const MIN_SECRET_LENGTH = 16;
 const INSTANCE_ID = 'x-instance-id';
@@ -98,7 +103,7 @@ function signingKeyIndex(keys: readonly KeyObject[], instanceId: string, signatu
  * of the secrets 403 `FORBIDDEN`, compared in constant time with each. The principal's `secretIndex`
  * says which secret matched.
  */
-export function signedProxyIdentity(options: SignedProxyIdentityOptions): AuthenticateHook<ProxyPrincipal> {
+export function signedProxyIdentity(options: SignedProxyIdentityOptions): ProxyIdentityHook {
   const where = 'signedProxyIdentity()';
   checkKnownOptions(where, options, ['secret']);
   const keys = secretKeys(where, options.secret);

@@ -4,6 +4,6 @@ export { PasswordService } from './service';
 export { MemoryStore } from './stores/memory';
 export { PasswordError, ERROR_STATUS, type PasswordErrorCode } from './errors';
 export { OptionsError, type OptionsErrorCode } from './options';
-export { signedProxyIdentity, type SignedProxyIdentityOptions, type ProxyPrincipal } from './identity';
+export { signedProxyIdentity, type SignedProxyIdentityOptions, type ProxyPrincipal, type ProxyIdentityHook } from './identity';
 export { toSystemMetadata, fromSystemMetadata, type NovaPasswordMetadata } from './nova-codec';
 export type * from './types';
