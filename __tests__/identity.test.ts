@@ -1,18 +1,18 @@
 import { createHmac } from 'node:crypto';
 import express from 'express';
 import request from 'supertest';
-import { createPasswordRouter, signedProxyIdentity } from '../lib';
+import { createPasswordRouter, signedProxyIdentity, type SignedProxyIdentityOptions } from '../lib';
 import { ciphertext } from './helpers/app';
 
 const SECRET = 'b3f1c0de5e9a4c7d8e2f1a0b9c8d7e6f';
 const sign = (instanceId: string, secret = SECRET) => createHmac('sha256', secret).update(instanceId).digest('hex');
 
-function app() {
+function app(secret: SignedProxyIdentityOptions['secret'] = SECRET) {
   const server = express();
   server.use(
     '/openstack',
     createPasswordRouter({
-      authenticate: signedProxyIdentity({ secret: SECRET }),
+      authenticate: signedProxyIdentity({ secret }),
       lookupInstance: ({ principal }) => (principal.projectId === 'p1' ? { id: principal.instanceId } : null),
       logger: { warn: () => {}, error: () => {} },
     }),
@@ -80,5 +80,88 @@ describe('signedProxyIdentity', () => {
     expect(() => signedProxyIdentity({ secret: 'short' })).toThrow(/at least 16/);
     expect(() => signedProxyIdentity({} as { secret: string })).toThrow(/secret/);
     expect(() => signedProxyIdentity({ secret: SECRET, secrte: 'x' } as { secret: string })).toThrow(/Did you mean `secret`/);
+  });
+});
+
+describe('signedProxyIdentity with several secrets (rotation)', () => {
+  const NEXT = '9f8e7d6c5b4a39281706f5e4d3c2b1a0';
+  const OLDEST = '0123456789abcdef0123456789abcdef';
+  const headers = (secret: string, instanceId = 'i-1') => ({
+    'X-Instance-ID': instanceId,
+    'X-Tenant-ID': 'p1',
+    'X-Instance-ID-Signature': sign(instanceId, secret),
+  });
+  /** The principal the hook resolves for a request with `headers`. */
+  const principalFor = async (secret: SignedProxyIdentityOptions['secret'], requestHeaders: Record<string, string>) => {
+    const authenticate = signedProxyIdentity({ secret });
+    const captured: unknown[] = [];
+    const server = express();
+    server.get('/whoami', async (req, res) => {
+      try {
+        captured.push(await authenticate(req));
+        res.end();
+      } catch (error) {
+        res.status((error as { status: number }).status).end();
+      }
+    });
+    const res = await request(server).get('/whoami').set(requestHeaders);
+    return { status: res.status, principal: captured[0] };
+  };
+
+  it.each([
+    ['the first', NEXT, 0],
+    ['the second', SECRET, 1],
+  ])('with two secrets, passes a request signed with %s and says which', async (_which, secret, index) => {
+    expect(await principalFor([NEXT, SECRET], headers(secret))).toEqual({
+      status: 200,
+      principal: { instanceId: 'i-1', projectId: 'p1', secretIndex: index },
+    });
+  });
+
+  it.each([
+    [NEXT, 0],
+    [SECRET, 1],
+    [OLDEST, 2],
+  ])('with three secrets, passes a request signed with any, secretIndex %#', async (secret, index) => {
+    const { principal } = await principalFor([NEXT, SECRET, OLDEST], headers(secret, 'i-3'));
+    expect(principal).toEqual({ instanceId: 'i-3', projectId: 'p1', secretIndex: index });
+  });
+
+  it('gives secretIndex 0 for a single secret', async () => {
+    expect((await principalFor(SECRET, headers(SECRET))).principal).toMatchObject({ secretIndex: 0 });
+  });
+
+  it('stores a POST signed with either secret through the router, and refuses an unlisted one', async () => {
+    const server = app([NEXT, SECRET]);
+    await request(server).post('/openstack/latest/password').set(headers(NEXT)).send(ciphertext()).expect(200);
+    const posted = ciphertext();
+    await request(server).post('/openstack/latest/password').set(headers(SECRET, 'i-2')).send(posted).expect(200);
+    const read = await request(server).get('/openstack/latest/password').set(headers(NEXT, 'i-2')).expect(200);
+    expect(read.text).toBe(posted);
+
+    const refused = await request(server).post('/openstack/latest/password').set(headers(OLDEST, 'i-9')).send(ciphertext());
+    expect(refused.status).toBe(403);
+    expect(refused.body.error).toEqual({ code: 'FORBIDDEN', message: 'Invalid proxy request signature.' });
+    expect((await request(server).get('/openstack/latest/password').set(headers(NEXT, 'i-9'))).text).toBe('');
+  });
+
+  it.each([
+    ['an unlisted secret', sign('i-1', OLDEST)],
+    ['another instance', sign('i-2', NEXT)],
+    ['a short value', sign('i-1', NEXT).slice(0, 63)],
+    ['a long value', `${sign('i-1', SECRET)}0`],
+  ])('answers 403 FORBIDDEN to a signature of %s', async (_name, signature) => {
+    const res = await request(app([NEXT, SECRET]))
+      .get('/openstack/latest/password')
+      .set({ 'X-Instance-ID': 'i-1', 'X-Tenant-ID': 'p1', 'X-Instance-ID-Signature': signature });
+    expect(res.status).toBe(403);
+    expect(res.body.error.code).toBe('FORBIDDEN');
+  });
+
+  it('refuses an empty list, and a short or non-string secret in the list, naming it', () => {
+    expect(() => signedProxyIdentity({ secret: [] })).toThrow(expect.objectContaining({ name: 'OptionsError', code: 'ERR_INVALID_OPTION' }));
+    expect(() => signedProxyIdentity({ secret: [] })).toThrow(/at least one secret.*openssl rand -hex 32/);
+    expect(() => signedProxyIdentity({ secret: [NEXT, 'short'] })).toThrow(/`secret\[1\]` must be a string of at least 16 characters.*openssl rand -hex 32/);
+    expect(() => signedProxyIdentity({ secret: [NEXT, 42] as unknown as string[] })).toThrow(/`secret\[1\]`/);
   });
 });

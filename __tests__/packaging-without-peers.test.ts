@@ -20,7 +20,7 @@ import {
 } from './helpers/packaging-project';
 import { MISSPELT_OPTION, typeCheck, typedConsumer } from './helpers/packaging-typescript';
 
-// One consumer without the optional peers (ioredis, pg): Express 5 and the type packages only.
+// One consumer without the optional peers (ioredis, pg, prom-client): Express 5 and the type packages only.
 let workDir: string | undefined;
 let consumer: ConsumerProject;
 
@@ -65,12 +65,15 @@ describe('CommonJS require', () => {
     });
   });
 
-  test('of /redis and /postgres throws, naming the missing peer to install', () => {
+  test('of /redis, /postgres and /metrics throws, naming the missing peer to install', () => {
     expect(report['express-metadata-password/redis']).toEqual({
       error: expect.stringContaining('npm install ioredis'),
     });
     expect(report['express-metadata-password/postgres']).toEqual({
       error: expect.stringContaining('npm install pg'),
+    });
+    expect(report['express-metadata-password/metrics']).toEqual({
+      error: 'express-metadata-password/metrics needs prom-client: npm install prom-client',
     });
   });
 });

@@ -6,6 +6,8 @@
  *   REDIS_URL=redis://127.0.0.1:6379 node dist/examples/cluster.js
  *   DATABASE_URL=postgres://postgres@127.0.0.1:5432/test node dist/examples/cluster.js
  *
+ * `GET /metrics` answers the password metrics of all workers together (examples/cluster-metrics.ts).
+ *
  * Environment: PORT (8775), HOST (127.0.0.1), WORKERS (the CPU count), METADATA_PROXY_SECRET (the
  * proxy's shared secret), OWNER_TOKEN (the owner's bearer token), REDIS_PREFIX ('mdpw:'),
  * PASSWORD_TABLE ('instance_passwords').
@@ -23,8 +25,10 @@ import {
   signedProxyIdentity,
   type PasswordStore,
 } from '../lib';
+import { createPasswordMetrics } from '../lib/metrics';
 import { PostgresStore } from '../lib/stores/postgres';
 import { RedisStore } from '../lib/stores/redis';
+import { aggregateWorkerMetrics, clusterMetricsHandler } from './cluster-metrics';
 
 const env = process.env;
 const port = Number(env.PORT ?? 8775);
@@ -69,8 +73,10 @@ function authenticateOwner(req: Request): { id: string } | null {
 
 async function serve(): Promise<void> {
   const shared = await openStore();
-  const service = new PasswordService({ store: shared.store });
+  const metrics = createPasswordMetrics();
+  const service = new PasswordService({ store: shared.store, onEvent: metrics.onEvent });
   const app = express();
+  app.get('/metrics', clusterMetricsHandler(metrics.registry));
   app.use(
     '/openstack',
     createPasswordRouter({
@@ -137,6 +143,7 @@ function startPrimary(): void {
   });
   process.once('SIGTERM', () => stop(0));
   process.once('SIGINT', () => stop(0));
+  aggregateWorkerMetrics();
   for (let i = 0; i < workers; i++) fork();
 }
 

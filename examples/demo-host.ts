@@ -12,6 +12,7 @@ import {
   type PasswordEvent,
   type PasswordStore,
 } from '../lib';
+import { createPasswordMetrics } from '../lib/metrics';
 
 /** A demo project's owner key pair: the public half goes into instances, the private half stays with the owner. */
 export interface DemoKey {
@@ -95,10 +96,19 @@ export function createDemoHost(options: DemoHostOptions): DemoHost {
     }
   }
   const byId = new Map(instances.map((instance) => [instance.id, instance]));
-  const service = new PasswordService({ store: options.store, onEvent: options.onEvent });
+  const metrics = createPasswordMetrics();
+  const onEvent = (event: PasswordEvent) => {
+    options.onEvent?.(event);
+    metrics.onEvent(event);
+  };
+  const service = new PasswordService({ store: options.store, onEvent });
   const authenticateGuest = signedProxyIdentity({ secret: options.secret });
   const authenticateOwner = bearerOwner(tokens);
   const app = express();
+  // Prometheus scrapes the password metrics here; a real host serves them on an internal port.
+  app.get('/metrics', (_req, res, next) => {
+    metrics.registry.metrics().then((text) => res.type(metrics.registry.contentType).send(text), next);
+  });
 
   app.use(
     '/openstack',

@@ -4,7 +4,12 @@ export { PasswordService, type PasswordServiceOptions } from './service';
 export { MemoryStore } from './stores/memory';
 export { PasswordError, ERROR_STATUS, type PasswordErrorCode } from './errors';
 export { OptionsError, type OptionsErrorCode } from './options';
-export { signedProxyIdentity, type SignedProxyIdentityOptions, type ProxyPrincipal } from './identity';
+export {
+  signedProxyIdentity,
+  type SignedProxyIdentityOptions,
+  type ProxyPrincipal,
+  type ProxyIdentityHook,
+} from './identity';
 export { exceptPasswordRoutes, type ExceptPasswordRoutesOptions } from './parser-guard';
 export { toSystemMetadata, fromSystemMetadata, type NovaPasswordMetadata } from './nova-codec';
 export { API_HELMET_OPTIONS } from './security-headers';
