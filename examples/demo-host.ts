@@ -3,6 +3,7 @@ import express, { type Express, type Request } from 'express';
 import {
   createPasswordRouter,
   createServerPasswordRouter,
+  MemoryStore,
   PasswordError,
   PasswordService,
   signedProxyIdentity,
@@ -10,6 +11,7 @@ import {
   type PasswordStore,
 } from '../lib';
 import { makeDemoKey, privateKeyDir, type DemoKey } from './demo-keys';
+import { createOwnerConsole } from './owner-console';
 
 export type { DemoKey } from './demo-keys';
 
@@ -80,7 +82,8 @@ export function createDemoHost(options: DemoHostOptions): DemoHost {
     }
   }
   const byId = new Map(instances.map((instance) => [instance.id, instance]));
-  const service = new PasswordService({ store: options.store, onEvent: options.onEvent });
+  const store = options.store ?? new MemoryStore();
+  const service = new PasswordService({ store, onEvent: options.onEvent });
   const authenticateGuest = signedProxyIdentity({ secret: options.secret });
   const authenticateOwner = bearerOwner(tokens);
   const app = express();
@@ -146,6 +149,9 @@ export function createDemoHost(options: DemoHostOptions): DemoHost {
       res.status(failure.status).json({ error: { code: failure.code, message: failure.message } });
     }
   });
+
+  // The owner console at `/`: pick a token, list servers, retrieve and decrypt in the page.
+  app.use(createOwnerConsole({ tokens, instances, store, computePrefix: '/compute/v2.1' }));
 
   const guestHeaders = (instance: DemoInstance) => ({
     'X-Instance-ID': instance.id,

@@ -63,7 +63,7 @@ function decodeCiphertext(ciphertext: unknown): Uint8Array {
  * @returns The password.
  * @throws PasswordCryptoError (as a rejection) `ERR_INVALID_OPTION`, `ERR_CORRUPT_CIPHERTEXT`,
  *   `ERR_INVALID_KEY`, `ERR_NOT_RSA_KEY`, `ERR_ENCRYPTED_KEY`, `ERR_KEY_SIZE_MISMATCH`,
- *   `ERR_DECRYPTION_FAILED`.
+ *   `ERR_DECRYPTION_FAILED`, `ERR_WEBCRYPTO_UNAVAILABLE` (OAEP outside a secure context).
  */
 export async function decryptPassword(
   ciphertext: string,

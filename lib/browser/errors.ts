@@ -9,6 +9,8 @@
  * - `ERR_KEY_SIZE_MISMATCH`: the ciphertext's length is not the key's size.
  * - `ERR_DECRYPTION_FAILED`: the padding or the plaintext is invalid: another key, another padding,
  *   or an altered ciphertext.
+ * - `ERR_WEBCRYPTO_UNAVAILABLE`: `'oaep-sha256'` needs WebCrypto (`crypto.subtle`), which browsers
+ *   offer only to secure contexts: serve the page over HTTPS (or from localhost).
  */
 export type PasswordCryptoErrorCode =
   | 'ERR_INVALID_OPTION'
@@ -17,7 +19,8 @@ export type PasswordCryptoErrorCode =
   | 'ERR_ENCRYPTED_KEY'
   | 'ERR_CORRUPT_CIPHERTEXT'
   | 'ERR_KEY_SIZE_MISMATCH'
-  | 'ERR_DECRYPTION_FAILED';
+  | 'ERR_DECRYPTION_FAILED'
+  | 'ERR_WEBCRYPTO_UNAVAILABLE';
 
 /**
  * Thrown (as a rejection) by `decryptPassword`. Branch on `code`; the message says what to do and

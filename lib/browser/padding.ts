@@ -1,4 +1,5 @@
 import { bigIntToBytes, encodeBase64Url } from './bytes.js';
+import { PasswordCryptoError } from './errors.js';
 import { rsaDecryptBlock, type RsaPrivateKey } from './rsa.js';
 
 /** Bytes of nonzero padding PKCS#1 v1.5 requires at least (RFC 8017, 7.2.2). */
@@ -20,9 +21,19 @@ function jwkInteger(value: bigint): string {
   return encodeBase64Url(bigIntToBytes(value));
 }
 
-/** RSAES-OAEP decryption with SHA-256 and MGF1-SHA256, by WebCrypto; `undefined` when it fails. */
+/**
+ * RSAES-OAEP decryption with SHA-256 and MGF1-SHA256, by WebCrypto; `undefined` when it fails.
+ * Throws `ERR_WEBCRYPTO_UNAVAILABLE` outside a secure context, where browsers hide `crypto.subtle`.
+ */
 export async function decryptOaepSha256(key: RsaPrivateKey, block: Uint8Array): Promise<Uint8Array | undefined> {
-  const { subtle } = globalThis.crypto;
+  const subtle = globalThis.crypto?.subtle;
+  if (subtle === undefined) {
+    throw new PasswordCryptoError(
+      'ERR_WEBCRYPTO_UNAVAILABLE',
+      "'oaep-sha256' needs WebCrypto (crypto.subtle), which browsers offer only to secure contexts: " +
+        'serve the page over HTTPS (or from localhost). PKCS#1 v1.5 works without it.',
+    );
+  }
   const jwk = {
     kty: 'RSA',
     alg: 'RSA-OAEP-256',
