@@ -56,6 +56,8 @@ export function createOwnerConsole(options: OwnerConsoleOptions): Router {
   const statics = { index: false, redirect: false, fallthrough: false } as const;
 
   router.get('/', pageHeaders, (_req, res) => res.sendFile(join(root, 'examples', 'console', 'index.html')));
+  // No icon: answered so that browsers asking for one log no error.
+  router.get('/favicon.ico', pageHeaders, (_req, res) => res.status(204).end());
   router.get('/console/console.css', pageHeaders, (_req, res) => res.sendFile(join(root, 'examples', 'console', 'console.css')));
   router.use('/console', pageHeaders, express.static(join(root, 'dist', 'examples', 'console'), statics));
   router.use('/lib/browser', pageHeaders, express.static(join(root, 'dist', 'lib', 'browser'), statics));

@@ -168,6 +168,7 @@ async function readKeyFile(file: File | undefined): Promise<void> {
 
 function listen(): void {
   tokenSelect.addEventListener('change', () => void loadServers().catch((error) => say(explain(error), true)));
+  element('refresh').addEventListener('click', () => void loadServers().catch((error) => say(explain(error), true)));
   element('decrypt').addEventListener('click', () => void decrypt());
   element('clear').addEventListener('click', () => void clearPassword());
   element('forget').addEventListener('click', () => {
