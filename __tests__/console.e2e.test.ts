@@ -8,7 +8,6 @@ import { CONSOLE_CSP } from '../examples/owner-console';
 import { encryptPassword } from '../lib/crypto';
 import { describeWithChromium } from './helpers/chromium';
 
-
 const PASSWORD = 'Grüße-✓-密码-42';
 
 interface RecordedRequest {
