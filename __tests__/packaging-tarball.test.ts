@@ -31,6 +31,17 @@ describe('the packed tarball', () => {
     );
   });
 
+  test('holds the browser module as ES modules, marked so for Node', async () => {
+    expect(packed.files).toEqual(expect.arrayContaining(['dist/lib/browser/index.js', 'dist/lib/browser/package.json']));
+    const marker = JSON.parse(readFileSync(join(REPO_ROOT, 'dist', 'lib', 'browser', 'package.json'), 'utf8'));
+    expect(marker).toEqual({ type: 'module' });
+    expect(manifest.exports['./browser']).toEqual({
+      types: './dist/lib/browser/index.d.ts',
+      import: './dist/lib/browser/index.js',
+      default: './dist/lib/browser/index.js',
+    });
+  });
+
   test('holds every file the exports map and the bin name', () => {
     expect(manifestTargets().filter((target) => !packed.files.includes(target))).toEqual([]);
   });
@@ -43,7 +54,8 @@ describe('the packed tarball', () => {
   });
 
   test('holds nothing else: no tests, examples, benchmarks, CI scripts, TypeScript sources or build info', () => {
-    const shipped = /^(package\.json|README\.md|LICEN[CS]E(\.md)?|dist\/lib\/.+\.(js|d\.ts|js\.map))$/;
+    const shipped =
+      /^(package\.json|README\.md|LICEN[CS]E(\.md)?|dist\/lib\/.+\.(js|d\.ts|js\.map)|dist\/lib\/browser\/package\.json)$/;
     const unexpected = packed.files.filter((file) => !shipped.test(file));
     expect(unexpected).toEqual([]);
   });

@@ -18,7 +18,7 @@ import {
   type ConsumerProject,
   type RunResult,
 } from './helpers/packaging-project';
-import { MISSPELT_OPTION, typeCheck, typedConsumer } from './helpers/packaging-typescript';
+import { BROWSER_CONSUMER, MISSPELT_OPTION, typeCheck, typedConsumer } from './helpers/packaging-typescript';
 
 // One consumer without the optional peers (ioredis, pg, prom-client): Express 5 and the type packages only.
 let workDir: string | undefined;
@@ -33,6 +33,7 @@ beforeAll(async () => {
   consumer = await installConsumer(workDir, 'without-peers', tarball, dependencies, [
     'require-all.cjs',
     'import-named.mjs',
+    'import-browser.mjs',
     'routers-app.cjs',
   ]);
 }, 180_000);
@@ -89,17 +90,26 @@ test('ESM named imports of the package and /crypto store and decrypt a password'
   });
 });
 
+test('ESM import of /browser decrypts both paddings and reads a password from an owner API', async () => {
+  expect(reportOf(await consumer.node('import-browser.mjs'))).toEqual({
+    exports: ['PasswordCryptoError', 'ServerPasswordError', 'clearServerPassword', 'decryptPassword', 'getServerPassword'],
+    decrypted: ['Grüße ✓', 'Grüße ✓'],
+    fromApi: 'from the API',
+    refused: { name: 'ServerPasswordError', status: 403, code: 'FORBIDDEN', message: 'Not yours.' },
+  });
+});
+
 describe('TypeScript, strict nodenext', () => {
   let typed: RunResult;
   let misspelt: RunResult;
   beforeAll(async () => {
     [typed, misspelt] = await Promise.all([
-      typeCheck(consumer.dir, 'typescript', [typedConsumer('commonjs'), typedConsumer('module')], true),
+      typeCheck(consumer.dir, 'typescript', [typedConsumer('commonjs'), typedConsumer('module'), BROWSER_CONSUMER], true),
       typeCheck(consumer.dir, 'typescript-misspelt', [MISSPELT_OPTION], false),
     ]);
   }, 120_000);
 
-  test('a consumer of the public types type-checks as CommonJS and as an ES module', () => {
+  test('a consumer of the public types type-checks as CommonJS and as an ES module, /browser too', () => {
     expect(typed).toMatchObject({ status: 0, stdout: '' });
   });
 

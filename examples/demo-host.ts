@@ -1,11 +1,9 @@
-import { createHmac, generateKeyPairSync, randomBytes } from 'node:crypto';
-import { mkdirSync, writeFileSync } from 'node:fs';
-import { join } from 'node:path';
+import { createHmac, randomBytes } from 'node:crypto';
 import express, { type Express, type Request } from 'express';
-import sshpk from 'sshpk';
 import {
   createPasswordRouter,
   createServerPasswordRouter,
+  MemoryStore,
   PasswordError,
   PasswordService,
   signedProxyIdentity,
@@ -13,14 +11,10 @@ import {
   type PasswordStore,
 } from '../lib';
 import { createPasswordMetrics } from '../lib/metrics';
+import { makeDemoKey, privateKeyDir, type DemoKey } from './demo-keys';
+import { createOwnerConsole } from './owner-console';
 
-/** A demo project's owner key pair: the public half goes into instances, the private half stays with the owner. */
-export interface DemoKey {
-  name: string;
-  sshPublicKey: string;
-  publicKeyFile: string;
-  privateKeyFile: string;
-}
+export type { DemoKey } from './demo-keys';
 
 export interface DemoInstance {
   id: string;
@@ -38,8 +32,11 @@ export interface DemoOwner {
 export interface DemoHostOptions {
   /** Signs guest requests, as Nova's metadata proxy does. */
   secret: string;
-  /** Where the owners' key pairs are written. */
-  keyDir: string;
+  /**
+   * Where the owners' key pairs are written: a private directory of this user's (created 0700 when
+   * missing, refused when others can reach it). Default: a fresh one under the temp dir.
+   */
+  keyDir?: string;
   store?: PasswordStore;
   onEvent?: (event: PasswordEvent) => void;
 }
@@ -47,6 +44,8 @@ export interface DemoHostOptions {
 export interface DemoHost {
   app: Express;
   service: PasswordService;
+  /** The directory holding the owners' key files. */
+  keyDir: string;
   instances: DemoInstance[];
   /** Bearer tokens (`X-Auth-Token`) by owner. */
   tokens: Map<string, DemoOwner>;
@@ -64,18 +63,6 @@ const INSTANCE_IDS: Record<string, string> = {
   'app-1': 'c4d2e8f0-1a3b-4c5d-9e7f-0a2b4c6d8e03',
 };
 
-function makeKey(keyDir: string, name: string): DemoKey {
-  const { publicKey, privateKey } = generateKeyPairSync('rsa', { modulusLength: 2048 });
-  const publicPem = publicKey.export({ type: 'spki', format: 'pem' }).toString();
-  const publicKeyFile = join(keyDir, `${name}.pub.pem`);
-  const privateKeyFile = join(keyDir, `${name}.pem`);
-  writeFileSync(publicKeyFile, publicPem);
-  writeFileSync(privateKeyFile, privateKey.export({ type: 'pkcs8', format: 'pem' }), { mode: 0o600 });
-  const [type, data] = sshpk.parseKey(publicPem, 'pem').toString('ssh').split(' ');
-  const sshPublicKey = `${type} ${data} ${name}@demo`;
-  return { name, sshPublicKey, publicKeyFile, privateKeyFile };
-}
-
 function bearerOwner(tokens: Map<string, DemoOwner>) {
   return (req: Request): DemoOwner | null => tokens.get(req.get('x-auth-token') ?? '') ?? null;
 }
@@ -85,11 +72,11 @@ function bearerOwner(tokens: Map<string, DemoOwner>) {
  * and a compute API under `/compute/v2.1` (owners by `X-Auth-Token`), sharing one PasswordService.
  */
 export function createDemoHost(options: DemoHostOptions): DemoHost {
-  mkdirSync(options.keyDir, { recursive: true, mode: 0o700 });
+  const keyDir = privateKeyDir(options.keyDir);
   const instances: DemoInstance[] = [];
   const tokens = new Map<string, DemoOwner>();
   for (const project of PROJECTS) {
-    const key = makeKey(options.keyDir, project.owner);
+    const key = makeDemoKey(keyDir, project.owner);
     for (const name of project.instances) instances.push({ id: INSTANCE_IDS[name], name, projectId: project.id, key });
     for (const role of ['reader', 'member'] as const) {
       tokens.set(`${role}-${project.id}-${randomBytes(6).toString('hex')}`, { id: `${project.owner}-${role}`, projectId: project.id, role });
@@ -101,7 +88,8 @@ export function createDemoHost(options: DemoHostOptions): DemoHost {
     options.onEvent?.(event);
     metrics.onEvent(event);
   };
-  const service = new PasswordService({ store: options.store, onEvent });
+  const store = options.store ?? new MemoryStore();
+  const service = new PasswordService({ store, onEvent });
   const authenticateGuest = signedProxyIdentity({ secret: options.secret });
   const authenticateOwner = bearerOwner(tokens);
   const app = express();
@@ -172,10 +160,13 @@ export function createDemoHost(options: DemoHostOptions): DemoHost {
     }
   });
 
+  // The owner console at `/`: pick a token, list servers, retrieve and decrypt in the page.
+  app.use(createOwnerConsole({ tokens, instances, store, computePrefix: '/compute/v2.1' }));
+
   const guestHeaders = (instance: DemoInstance) => ({
     'X-Instance-ID': instance.id,
     'X-Tenant-ID': instance.projectId,
     'X-Instance-ID-Signature': createHmac('sha256', options.secret).update(instance.id).digest('hex'),
   });
-  return { app, service, instances, tokens, guestHeaders };
+  return { app, service, keyDir, instances, tokens, guestHeaders };
 }

@@ -1,16 +1,14 @@
+import { rmSync } from 'node:fs';
 import type { AddressInfo } from 'node:net';
-import { tmpdir } from 'node:os';
-import { join } from 'node:path';
 import { createDemoHost } from './demo-host';
 
 const port = Number(process.env.PORT ?? 8775);
 const host = process.env.HOST ?? '127.0.0.1';
 const secret = process.env.METADATA_PROXY_SECRET ?? 'demo-only-secret-0123456789abcdef';
-const keyDir = process.env.DEMO_KEY_DIR ?? join(tmpdir(), 'express-metadata-password-demo');
 
 const demo = createDemoHost({
   secret,
-  keyDir,
+  keyDir: process.env.DEMO_KEY_DIR,
   onEvent: (event) => console.log(`event ${event.type}`, JSON.stringify({ ...event, type: undefined })),
 });
 
@@ -21,7 +19,7 @@ const server = demo.app.listen(port, host, () => {
     Object.entries(headers)
       .map(([name, value]) => `-H '${name}: ${value}'`)
       .join(' ');
-  console.log(`express-metadata-password demo on ${base} (embedded MemoryStore; owner keys in ${keyDir})\n`);
+  console.log(`express-metadata-password demo on ${base} (embedded MemoryStore; owner keys in ${demo.keyDir})\n`);
   console.log('Instances:');
   for (const instance of demo.instances) {
     console.log(`  ${instance.name.padEnd(6)} ${instance.id}  project ${instance.projectId}, key ${instance.key.privateKeyFile}`);
@@ -41,6 +39,8 @@ const server = demo.app.listen(port, host, () => {
 });
 
 function stop(): void {
+  // A key directory the demo made for itself goes with it; one named by DEMO_KEY_DIR stays.
+  if (process.env.DEMO_KEY_DIR === undefined) rmSync(demo.keyDir, { recursive: true, force: true });
   server.close(() => process.exit(0));
   server.closeAllConnections();
 }

@@ -152,6 +152,30 @@ export function typedConsumer(format: ModuleFormat): ConsumerSource {
   return { folder: `typed-${format}`, type: format, source: TYPED_CONSUMER + FORMAT_EXPORTS[format] };
 }
 
+/** An ES module consumer of `/browser`: its declarations, under Node's types (no DOM library). */
+export const BROWSER_CONSUMER: ConsumerSource = {
+  folder: 'browser',
+  type: 'module',
+  source: `
+import {
+  decryptPassword,
+  getServerPassword,
+  PasswordCryptoError,
+  ServerPasswordError,
+  type PasswordCryptoErrorCode,
+  type PasswordPadding,
+} from 'express-metadata-password/browser';
+
+const padding: PasswordPadding = 'oaep-sha256';
+const ciphertext: string = await getServerPassword({ url: 'http://127.0.0.1:1/compute/v2.1', serverId: 'vm-1', token: 't' });
+export const password: string = await decryptPassword(ciphertext, '-----BEGIN PRIVATE KEY-----', { padding });
+export function codeOf(error: unknown): PasswordCryptoErrorCode | number | undefined {
+  if (error instanceof PasswordCryptoError) return error.code;
+  return error instanceof ServerPasswordError ? error.status : undefined;
+}
+`,
+};
+
 /** One misspelt option: only real types refuse it at compile time. */
 export const MISSPELT_OPTION: ConsumerSource = {
   folder: 'misspelt',

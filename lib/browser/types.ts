@@ -1,0 +1,27 @@
+/**
+ * RSA encryption padding.
+ * - `'pkcs1'`: RSAES-PKCS1-v1_5, what cloudbase-init and Nova use (the default).
+ * - `'oaep-sha256'`: RSAES-OAEP with SHA-256 and MGF1-SHA256, for agents that choose it.
+ */
+export type PasswordPadding = 'pkcs1' | 'oaep-sha256';
+
+/** Options of `decryptPassword`. */
+export interface DecryptPasswordOptions {
+  /** The padding the ciphertext was made with; default `'pkcs1'`. */
+  readonly padding?: PasswordPadding;
+}
+
+/** The `fetch` the owner API calls go through: the platform's, or one the host supplies. */
+export type FetchFunction = (input: string, init: RequestInit) => Promise<Response>;
+
+/** What `getServerPassword` and `clearServerPassword` need to reach one server's password. */
+export interface ServerPasswordRequest {
+  /** The compute API's base URL, where the owner router is mounted (`https://cloud.example/compute/v2.1`). */
+  readonly url: string;
+  /** The server (instance) id: 1 to 255 characters of A-Z, a-z, 0-9, `.`, `_`, `~` and `-`, not only dots. */
+  readonly serverId: string;
+  /** The owner's token, sent as `X-Auth-Token`. */
+  readonly token: string;
+  /** The `fetch` to call; default the platform's `globalThis.fetch`. */
+  readonly fetch?: FetchFunction;
+}
