@@ -80,6 +80,13 @@ describe('examples/express4-host on the embedded store', () => {
   });
 });
 
+test('examples/express4-host refuses to start when REDIS_URL names a Redis that does not answer', async () => {
+  const services = hostServices(makeHostFixture());
+  await expect(createHost({ ...services, redisUrl: 'redis://127.0.0.1:1' })).rejects.toThrow(
+    /^cannot reach Redis at redis:\/\/127\.0\.0\.1:1: .*ECONNREFUSED/,
+  );
+});
+
 describeWithRedis('examples/express4-host on RedisStore', () => {
   const prefix = `mdpw-test:${uniqueName('express4-host')}:`;
   let running: Started;

@@ -92,6 +92,11 @@ const asyncRoute =
     handler(req, res).catch(next);
   };
 
+/** The host's own errors, shaped as http-errors and body-parser make theirs. */
+function httpError(status: number, message: string): Error {
+  return Object.assign(new Error(message), { status, expose: true });
+}
+
 const FAULT_NAMES: Record<number, string> = {
   400: 'badRequest',
   401: 'unauthorized',
@@ -177,13 +182,14 @@ export async function createHost(options: HostOptions): Promise<Host> {
     const server = await findServer(principal.instanceId);
     return server?.projectId === principal.projectId ? server : undefined;
   }
+  // The host's metadata versions; here, the ones Nova serves passwords on.
   const knownVersion = (req: Request) => PASSWORD_VERSIONS.includes(String(req.params.version));
 
   app.get(
     '/openstack/:version/meta_data.json',
     asyncRoute(async (req, res) => {
       const server = knownVersion(req) ? await proxiedServer(req) : undefined;
-      if (!server) throw new PasswordError(404, 'INSTANCE_NOT_FOUND', 'Not found.');
+      if (!server) throw httpError(404, 'Not found.');
       res.json({ uuid: server.id, name: server.name, project_id: server.projectId, hostname: server.name });
     }),
   );
@@ -191,7 +197,7 @@ export async function createHost(options: HostOptions): Promise<Host> {
     '/openstack/:version/user_data',
     asyncRoute(async (req, res) => {
       const server = knownVersion(req) ? await proxiedServer(req) : undefined;
-      if (server?.userData === undefined) throw new PasswordError(404, 'INSTANCE_NOT_FOUND', 'Not found.');
+      if (server?.userData === undefined) throw httpError(404, 'Not found.');
       res.type('application/octet-stream').send(server.userData);
     }),
   );
@@ -235,12 +241,12 @@ export async function createHost(options: HostOptions): Promise<Host> {
     '/compute/v2.1/servers/:id/action',
     asyncRoute(async (req, res) => {
       const auth = req.auth;
-      if (!auth) throw new PasswordError(401, 'UNAUTHENTICATED', 'Authentication is required.');
+      if (!auth) throw httpError(401, 'Authentication is required.');
       const server = await findServer(String(req.params.id));
-      if (server?.projectId !== auth.projectId) throw new PasswordError(404, 'INSTANCE_NOT_FOUND', 'Server not found.');
+      if (server?.projectId !== auth.projectId) throw httpError(404, 'Server not found.');
       const body: unknown = req.body;
       if (typeof body !== 'object' || body === null || !('rebuild' in body)) {
-        throw new PasswordError(400, 'BAD_REQUEST', 'Unsupported action.');
+        throw httpError(400, 'Unsupported action.');
       }
       // ... the host's own rebuild: new image, same id ...
       // The rebuilt guest's agent generates and posts a new password: forget the old one.
@@ -257,6 +263,8 @@ export async function createHost(options: HostOptions): Promise<Host> {
     }
     const { status, expose, message } = error as { status?: unknown; expose?: unknown; message?: unknown };
     const code = typeof status === 'number' && status >= 400 && status < 600 ? status : 500;
+    // Exposed: the host's own errors, body-parser's, and the PasswordErrors that signedProxyIdentity
+    // and PasswordService throw. Anything else is logged, and answered without its message.
     const known = error instanceof PasswordError || (expose === true && code < 500);
     if (!known) log(`error ${req.method} ${req.originalUrl}: ${(error as Error)?.name}: ${String(message)}`);
     if (error instanceof PasswordError && error.retryAfter !== undefined) res.set('Retry-After', String(error.retryAfter));
