@@ -148,6 +148,7 @@ async function connectRedis(url: string): Promise<Redis> {
   return client;
 }
 
+/** Builds the host app; with `redisUrl`, resolves once Redis answers and rejects when it does not. */
 export async function createHost(options: HostOptions): Promise<Host> {
   const { findServer, validateToken } = options;
   const log = options.log ?? console.log;
