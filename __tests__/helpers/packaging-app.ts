@@ -16,9 +16,16 @@ export interface RunningApp {
   stop(): Promise<void>;
 }
 
-/** Starts the routers-app.cjs fixture of `project` and resolves once it listens. */
-export async function startRoutersApp(project: ConsumerProject): Promise<RunningApp> {
-  const child = spawn(process.execPath, ['routers-app.cjs'], { cwd: project.dir, env: childEnv() });
+/**
+ * Starts an app fixture of `project` (default routers-app.cjs) and resolves once it listens: the
+ * fixture prints one line, `{"port": ..., "expressVersion": ...}`.
+ */
+export async function startRoutersApp(
+  project: ConsumerProject,
+  script = 'routers-app.cjs',
+  env: NodeJS.ProcessEnv = {},
+): Promise<RunningApp> {
+  const child = spawn(process.execPath, [script], { cwd: project.dir, env: { ...childEnv(), ...env } });
   let stderr = '';
   child.stderr.on('data', (chunk: Buffer) => (stderr += chunk.toString()));
   const isRunning = (): boolean => child.exitCode === null && child.signalCode === null;
@@ -40,7 +47,7 @@ export async function startRoutersApp(project: ConsumerProject): Promise<Running
     return { url: `http://127.0.0.1:${port}`, expressVersion, stderr: () => stderr, isRunning, stop };
   } catch (error) {
     await stop();
-    throw new Error(`routers-app.cjs ${(error as Error).message}\n${stderr}`);
+    throw new Error(`${script} ${(error as Error).message}\n${stderr}`);
   } finally {
     clearTimeout(timer);
   }
