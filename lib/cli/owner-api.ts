@@ -21,6 +21,7 @@ const NETWORK_CAUSES: Readonly<Record<string, string>> = {
   EHOSTUNREACH: 'the host is unreachable',
   ENETUNREACH: 'the network is unreachable',
   UND_ERR_SOCKET: 'the server closed the connection',
+  HPE_INVALID_CONSTANT: 'the answer is not HTTP',
   DEPTH_ZERO_SELF_SIGNED_CERT: "the server's TLS certificate is self-signed",
   SELF_SIGNED_CERT_IN_CHAIN: "the server's TLS certificate is signed by an unknown authority",
   UNABLE_TO_VERIFY_LEAF_SIGNATURE: "the server's TLS certificate cannot be verified",
