@@ -134,7 +134,7 @@ async function readBody(response: Response, request: string, connection: AbortCo
     connection.abort();
     return new CliError(
       `${request}: the answer is larger than ${MAX_ANSWER_BYTES / 1024} KiB, which no owner API answer is; ` +
-        `stopped reading it. ${CHECK_URL}`,
+        `stopped reading it; ${CHECK_URL}`,
     );
   };
   if (Number(response.headers.get('content-length')) > MAX_ANSWER_BYTES) throw tooLarge();
