@@ -6,7 +6,7 @@ import { CliError, TOKEN_ENV, printable, usageError, warn } from './program';
 
 const REQUEST_TIMEOUT_MS = 30_000;
 /** The most of an answer read: the owner API's answers are a few hundred bytes. */
-export const MAX_ANSWER_BYTES = 64 * 1024;
+const MAX_ANSWER_BYTES = 64 * 1024;
 const CHECK_URL =
   'check --url: it is the base the API serves /servers/ID/os-server-password under, e.g. ' +
   'https://cloud.example/compute/v2.1';
