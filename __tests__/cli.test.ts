@@ -1,6 +1,9 @@
 import { writeFileSync } from 'node:fs';
+import type { ServerResponse } from 'node:http';
+import { createServer as createTcpServer, type AddressInfo, type Socket } from 'node:net';
 import { join } from 'node:path';
-import { startFakeOwnerApi, type FakeOwnerApi } from './helpers/cli-owner-api';
+import express from 'express';
+import { startFakeOwnerApi, startLocalServer, type FakeOwnerApi, type LocalServer } from './helpers/cli-owner-api';
 import {
   canRunInTerminal,
   requireBuiltCli,
@@ -12,11 +15,13 @@ import {
 import {
   KEY_PASSPHRASE,
   makeKeyDir,
+  makeOpensslRsaKey,
   makeOtherKey,
   makeRsaKeySet,
   opensslDecrypt,
   opensslEncrypt,
   removeKeyDir,
+  type OpensslRsaKey,
   type PrivateKeyFile,
   type RsaKeySet,
 } from './helpers/crypto-keys';
@@ -31,7 +36,12 @@ const SECRETS = [PASSWORD, KEY_PASSPHRASE, 'wrong passphrase', ENV_TOKEN, FILE_T
 let dir: string | undefined;
 let keys: RsaKeySet;
 let otherKeys: RsaKeySet;
-let files: Record<'publicKey' | 'ed25519PublicKey' | 'passphrase' | 'wrongPassphrase' | 'token', string>;
+let weakKeys: RsaKeySet;
+let uselessKey: OpensslRsaKey;
+let files: Record<
+  'publicKey' | 'weakPublicKey' | 'ed25519PublicKey' | 'passphrase' | 'wrongPassphrase' | 'token',
+  string
+>;
 let api: FakeOwnerApi;
 let ciphertext: string;
 
@@ -51,9 +61,11 @@ beforeAll(async () => {
   dir = makeKeyDir();
   const keyDir = dir;
   let ed25519;
-  [keys, otherKeys, ed25519] = await Promise.all([
+  [keys, otherKeys, weakKeys, uselessKey, ed25519] = await Promise.all([
     makeRsaKeySet(keyDir, 2048),
     makeRsaKeySet(keyDir, 2048, 'other-rsa-2048'),
+    makeRsaKeySet(keyDir, 1024),
+    makeOpensslRsaKey(keyDir, 512),
     makeOtherKey(keyDir, 'ed25519', 'openssh'),
   ]);
   const write = (name: string, content: string) => {
@@ -63,6 +75,7 @@ beforeAll(async () => {
   };
   files = {
     publicKey: write('owner.pub', `${keys.sshPublicLine}\n`),
+    weakPublicKey: write('weak.pub', `${weakKeys.sshPublicLine}\n`),
     ed25519PublicKey: write('ed25519.pub', `${ed25519.sshPublicLine}\n`),
     passphrase: write('passphrase', `${KEY_PASSPHRASE}\n`),
     wrongPassphrase: write('wrong-passphrase', 'wrong passphrase\n'),
@@ -266,6 +279,8 @@ describe('get', () => {
   test("an error answer shows the API's status, code and message, exit status 1", async () => {
     const result = await run(getArgs('server-404'), { env: { OS_AUTH_TOKEN: ENV_TOKEN } });
     expectFailure(result, 1, /404 INSTANCE_NOT_FOUND: No such instance\./);
+    const url = `${api.baseUrl}/servers/server-404/os-server-password`;
+    expect(result.stderr).toContain(`GET ${url}: the server answered 404 INSTANCE_NOT_FOUND`);
   });
 
   test('an unreachable API fails with exit status 1', async () => {
@@ -302,6 +317,181 @@ describe('get', () => {
     args[args.indexOf(override[0]) + 1] = override[1];
     expectFailure(await run(args), 2, message);
     expect(api.requests).toHaveLength(0);
+  });
+});
+
+
+describe('keys that are weak or protect nothing', () => {
+  const WARNING = /^metadata-password: warning: the 1024-bit key in '.*' is weak: keys under 2048 bits may be factored/;
+
+  test('encrypt with a 1024-bit key succeeds and warns on stderr that it is weak', async () => {
+    const result = await run(['encrypt', '--public-key', files.weakPublicKey, '-'], { input: PASSWORD });
+    expect(result.status).toBe(0);
+    expect(result.stderr).toMatch(WARNING);
+    expect(opensslDecrypt(weakKeys.opensslPrivatePath, result.stdout.trim(), 'pkcs1').toString('utf8')).toBe(PASSWORD);
+  });
+
+  test('decrypt with a 1024-bit key prints the password and warns on stderr that it is weak', async () => {
+    const weakCiphertext = opensslEncrypt(weakKeys.spkiPath, Buffer.from(PASSWORD), 'pkcs1');
+    const result = await run(['decrypt', '--key', keyFile(weakKeys, 'openssh', false), weakCiphertext]);
+    expect(result).toMatchObject({ status: 0, stdout: `${PASSWORD}\n` });
+    expect(result.stderr).toMatch(WARNING);
+  });
+
+  test('a 2048-bit key gives no warning', async () => {
+    const result = await run(['encrypt', '--public-key', files.publicKey, '-'], { input: PASSWORD });
+    expect(result).toMatchObject({ status: 0, stderr: '' });
+  });
+
+  test('a 512-bit key is refused, naming the file, exit status 1', async () => {
+    const encrypt = await run(['encrypt', '--public-key', uselessKey.spkiPath, '-'], { input: PASSWORD });
+    expectFailure(encrypt, 1, /key file '.*\.pub': This RSA key is refused: its modulus is 512 bits/);
+    const decrypt = await run(['decrypt', '--key', uselessKey.privatePath, ciphertext]);
+    expectFailure(decrypt, 1, /key file '.*\.pem': This RSA key is refused: its modulus is 512 bits/);
+  });
+});
+
+describe('what the server sends', () => {
+  /** Characters that move the cursor, recolour, retitle or reorder what a terminal shows. */
+  const UNPRINTABLE = /[^\P{Cc}\n]|[\u061c\u200e\u200f\u2028\u2029\u202a-\u202e\u2066-\u2069]/u;
+  const HOSTILE_MESSAGE =
+    'Token \u202eexpired\u202c; \u2066see\u2069 \u200e\u200f\u061cadmin\u001b]0;owned\u0007 now\r\n' +
+    'metadata-password: fake line\u0085\u2028end\u001b[2J';
+  let server: LocalServer | undefined;
+
+  afterEach(async () => {
+    await server?.close();
+    server = undefined;
+  });
+
+  const getFrom = (base: string) =>
+    run(['get', '--url', base, '--server', 'server-1', '--key', plainKey(), '--token', FLAG_TOKEN]);
+  const urlOf = (base: string) => `${base}/servers/server-1/os-server-password`;
+
+  test('strips control and bidirectional characters from an error message before printing it', async () => {
+    server = await startLocalServer((_req, res) => {
+      res.writeHead(403, { 'Content-Type': 'application/json' });
+      res.end(JSON.stringify({ error: { code: 'FORBIDDEN\u001b[31m\u202e', message: HOSTILE_MESSAGE } }));
+    });
+    const result = await getFrom(server.origin);
+    expectFailure(result, 1, /the server answered 403 FORBIDDEN/);
+    expect(result.stderr).toContain('Token expired; see admin');
+    expect(result.stderr.endsWith('\n')).toBe(true);
+    expect(result.stderr.slice(0, -1)).not.toMatch(UNPRINTABLE);
+    expect(result.stderr.split('\n')).toHaveLength(2);
+  });
+
+  test("a wrong --url prefix (the host's own 404 page) names the request and says to check --url", async () => {
+    server = await startLocalServer(express());
+    const base = `${server.origin}/v2.1`;
+    const result = await getFrom(base);
+    expectFailure(result, 1, /the server answered 404 without the API's JSON error \(text\/html; charset=utf-8\)/);
+    expect(result.stderr).toContain(`GET ${urlOf(base)}: `);
+    expect(result.stderr).toContain('this does not look like the compute API; check --url');
+  });
+
+  test('a 200 answer without a password says this is not the compute API', async () => {
+    server = await startLocalServer((_req, res) => {
+      res.writeHead(200, { 'Content-Type': 'application/json' }).end('{"versions": []}');
+    });
+    const result = await getFrom(server.origin);
+    expectFailure(result, 1, /answered 200 without \{"password": \.\.\.\} \(application\/json\): this does not look/);
+    expect(result.stderr).toContain(`GET ${urlOf(server.origin)}: `);
+  });
+
+  test('a redirect is not followed and names the request', async () => {
+    const requests: string[] = [];
+    server = await startLocalServer((req, res) => {
+      requests.push(req.url ?? '');
+      res.writeHead(302, { Location: '/elsewhere' }).end();
+    });
+    const result = await getFrom(server.origin);
+    expectFailure(result, 1, /the server answered 302, a redirect, not followed with the token; check --url/);
+    expect(result.stderr).toContain(`GET ${urlOf(server.origin)}: `);
+    expect(requests).toEqual(['/servers/server-1/os-server-password']);
+  });
+
+  test.each([
+    ['resets the connection', (socket: Socket) => socket.resetAndDestroy(), /cannot reach 127\.0\.0\.1:\d+: ECONNRESET, /],
+    [
+      'answers something other than HTTP',
+      (socket: Socket) => socket.end('SSH-2.0-OpenSSH_9.6\r\n\r\n'),
+      /cannot reach 127\.0\.0\.1:\d+: HPE_INVALID_CONSTANT, the answer is not HTTP/,
+    ],
+    [
+      'closes the connection mid-answer',
+      (socket: Socket) => socket.end('HTTP/1.1 200 OK\r\nContent-Length: 100\r\n\r\n{"pass'),
+      /the connection broke while the answer was read: UND_ERR_SOCKET, the server closed the connection/,
+    ],
+  ])('a server that %s: the request and the network cause are named', async (_case, answer, message) => {
+    const raw = createTcpServer((socket) => socket.once('data', () => answer(socket)));
+    await new Promise<void>((resolve) => raw.listen(0, '127.0.0.1', resolve));
+    const base = `http://127.0.0.1:${(raw.address() as AddressInfo).port}`;
+    try {
+      const result = await getFrom(base);
+      expectFailure(result, 1, message);
+      expect(result.stderr).toContain(`GET ${urlOf(base)}: `);
+      expect(result.stderr).not.toMatch(/TypeError|fetch failed/);
+    } finally {
+      await new Promise((resolve) => raw.close(resolve));
+    }
+  });
+
+  /** `{"password": "<ciphertext>"}` padded with spaces to `size` bytes. */
+  const answerOfSize = (size: number) => {
+    const json = JSON.stringify({ password: ciphertext });
+    return `${json}${' '.repeat(size - json.length)}`;
+  };
+
+  test('reads an answer of 64 KiB whole', async () => {
+    server = await startLocalServer((_req, res) => {
+      res.writeHead(200, { 'Content-Type': 'application/json' }).end(answerOfSize(64 * 1024));
+    });
+    expect(await getFrom(server.origin)).toMatchObject({ status: 0, stdout: `${PASSWORD}\n` });
+  });
+
+  test.each([
+    ['one byte over 64 KiB, with its length declared', true],
+    ['one byte over 64 KiB, chunked', false],
+  ])('refuses an answer %s', async (_case, declared) => {
+    server = await startLocalServer((_req, res) => {
+      const body = answerOfSize(64 * 1024 + 1);
+      res.writeHead(200, {
+        'Content-Type': 'application/json',
+        ...(declared ? { 'Content-Length': Buffer.byteLength(body) } : { 'Transfer-Encoding': 'chunked' }),
+      });
+      res.write(body.slice(0, 1024));
+      res.end(body.slice(1024));
+    });
+    const result = await getFrom(server.origin);
+    expectFailure(result, 1, /the answer is larger than 64 KiB, which no owner API answer is; stopped reading it/);
+    expect(result.stderr).toContain(`GET ${urlOf(server.origin)}: `);
+  });
+
+  test('stops reading an endless answer and drops the connection', async () => {
+    let sent = 0;
+    let dropped!: () => void;
+    const connectionDropped = new Promise<void>((resolve) => (dropped = resolve));
+    server = await startLocalServer((_req, res: ServerResponse) => {
+      res.writeHead(200, { 'Content-Type': 'application/json' });
+      const chunk = Buffer.alloc(16 * 1024, 'A');
+      const pump = () => {
+        while (!res.destroyed) {
+          sent += chunk.length;
+          if (!res.write(chunk)) {
+            res.once('drain', pump);
+            return;
+          }
+        }
+      };
+      res.on('close', dropped);
+      res.write('{"password": "');
+      pump();
+    });
+    const result = await getFrom(server.origin);
+    expectFailure(result, 1, /larger than 64 KiB/);
+    await connectionDropped;
+    expect(sent).toBeGreaterThan(64 * 1024);
   });
 });
 
@@ -342,6 +532,26 @@ describe('help and usage', () => {
     ['an argument to get', ['get', '--url', 'http://127.0.0.1/', '--server', 's', '--key', 'k', 'x'], /no arguments/],
   ])('%s is a usage error, exit status 2', async (_case, args, message) => {
     expectFailure(await run(args), 2, message);
+  });
+
+  const SECRET_ARGUMENT = 'S3cretPass99';
+  test.each([
+    ['as the command', () => [`--${SECRET_ARGUMENT}`]],
+    ['as an option of encrypt', () => ['encrypt', '--public-key', files.publicKey, `--${SECRET_ARGUMENT}`]],
+    ['as an option with a value', () => ['decrypt', '--key', plainKey(), `--${SECRET_ARGUMENT}=x`, ciphertext]],
+    ['as a short option', () => ['get', `-${SECRET_ARGUMENT}`]],
+    ['as a --padding value', () => ['decrypt', '--key', plainKey(), '--padding', SECRET_ARGUMENT, ciphertext]],
+    ['as a --server value', () => ['get', '--url', api.baseUrl, '--server', `${SECRET_ARGUMENT}/x`, '--key', 'k']],
+    ['as an argument too many', () => ['decrypt', '--key', plainKey(), ciphertext, SECRET_ARGUMENT]],
+  ])('an argument it does not understand is never echoed (%s)', async (_case, args) => {
+    const result = await run(args());
+    expect(result.status).toBe(2);
+    expect(`${result.stdout}${result.stderr}`).not.toContain(SECRET_ARGUMENT);
+  });
+
+  test('an unknown option is named by its position and the options the command takes', async () => {
+    const result = await run(['decrypt', '--key', plainKey(), `--${SECRET_ARGUMENT}`, ciphertext]);
+    expectFailure(result, 2, /unknown option \(argument 4\): decrypt takes --key, --passphrase-file, --padding;/);
   });
 
   test('an unknown command is not echoed: it may be a password typed in the wrong place', async () => {

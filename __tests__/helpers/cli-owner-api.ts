@@ -1,4 +1,4 @@
-import { createServer, type IncomingMessage, type ServerResponse } from 'node:http';
+import { createServer, type IncomingMessage, type RequestListener, type ServerResponse } from 'node:http';
 import type { AddressInfo } from 'node:net';
 
 /** A request the fake owner API received. */
@@ -53,6 +53,32 @@ export function startFakeOwnerApi(passwords: Readonly<Record<string, string>>): 
         baseUrl: `http://127.0.0.1:${port}${BASE_PATH}`,
         requests,
         close: () => new Promise((done) => server.close(() => done())),
+      });
+    });
+  });
+}
+
+/** A local HTTP server that answers as a test tells it to. */
+export interface LocalServer {
+  /** `http://127.0.0.1:PORT`. */
+  readonly origin: string;
+  /** Stops listening and ends every open connection (an endless answer included). */
+  close(): Promise<void>;
+}
+
+/** Starts `handler` on 127.0.0.1 with an ephemeral port. */
+export function startLocalServer(handler: RequestListener): Promise<LocalServer> {
+  const server = createServer(handler);
+  return new Promise((resolve) => {
+    server.listen(0, '127.0.0.1', () => {
+      const { port } = server.address() as AddressInfo;
+      resolve({
+        origin: `http://127.0.0.1:${port}`,
+        close: () =>
+          new Promise((done) => {
+            server.closeAllConnections();
+            server.close(() => done());
+          }),
       });
     });
   });

@@ -6,7 +6,7 @@ import { CliError, TOKEN_ENV, printable, usageError, warn } from './program';
 
 const REQUEST_TIMEOUT_MS = 30_000;
 /** The most of an answer read: the owner API's answers are a few hundred bytes. */
-export const MAX_ANSWER_BYTES = 64 * 1024;
+const MAX_ANSWER_BYTES = 64 * 1024;
 const CHECK_URL =
   'check --url: it is the base the API serves /servers/ID/os-server-password under, e.g. ' +
   'https://cloud.example/compute/v2.1';
@@ -21,6 +21,7 @@ const NETWORK_CAUSES: Readonly<Record<string, string>> = {
   EHOSTUNREACH: 'the host is unreachable',
   ENETUNREACH: 'the network is unreachable',
   UND_ERR_SOCKET: 'the server closed the connection',
+  HPE_INVALID_CONSTANT: 'the answer is not HTTP',
   DEPTH_ZERO_SELF_SIGNED_CERT: "the server's TLS certificate is self-signed",
   SELF_SIGNED_CERT_IN_CHAIN: "the server's TLS certificate is signed by an unknown authority",
   UNABLE_TO_VERIFY_LEAF_SIGNATURE: "the server's TLS certificate cannot be verified",
@@ -133,7 +134,7 @@ async function readBody(response: Response, request: string, connection: AbortCo
     connection.abort();
     return new CliError(
       `${request}: the answer is larger than ${MAX_ANSWER_BYTES / 1024} KiB, which no owner API answer is; ` +
-        `stopped reading it. ${CHECK_URL}`,
+        `stopped reading it; ${CHECK_URL}`,
     );
   };
   if (Number(response.headers.get('content-length')) > MAX_ANSWER_BYTES) throw tooLarge();
