@@ -71,6 +71,16 @@ export function pinTree(root: number, cores: string): boolean {
   }
 }
 
+/** The cores this process may run on (taskset's list), or undefined where taskset is missing. */
+export function ownCores(): string | undefined {
+  try {
+    const output = execFileSync('taskset', ['--cpu-list', '--pid', String(process.pid)], { encoding: 'utf8' });
+    return /:\s*(\S+)\s*$/.exec(output)?.[1];
+  } catch {
+    return undefined;
+  }
+}
+
 /** Pins this process (every thread) to `cores`; false where taskset is missing. */
 export function pinSelf(cores: string): boolean {
   try {

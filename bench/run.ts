@@ -9,7 +9,7 @@ import { FULL_TIMING, measurePair, QUICK_TIMING, type Timing } from './measure';
 import { MEMORY_INSTANCES, MEMORY_TARGET_BYTES, measureMemoryStore } from './memory';
 import { findNovaPython, GTHREADS, NOVA_INSTALL, startNova } from './nova-peer';
 import { NOVA_SCENARIOS } from './nova-scenarios';
-import { pinSelf, pinTree } from './processes';
+import { ownCores, pinSelf, pinTree } from './processes';
 import { SCENARIOS as KEEP_ALIVE_SCENARIOS, setupOf, type Scenario, type ServerSetup, type Side } from './scenarios';
 import { formatTable, scenarioReport, type MemoryReport, type ScenarioReport } from './table';
 
@@ -89,9 +89,10 @@ function startSide(scenario: Scenario, side: Side | ServerSetup, context: Server
 function pinApart(scenario: Scenario, servers: readonly RunningServer[]): () => void {
   const cores = availableParallelism();
   if (!scenario.pinned || cores < 2) return () => undefined;
-  const pinned = pinSelf('0') && servers.every((server) => pinTree(server.pid, '1'));
+  const before = ownCores();
+  const pinned = before !== undefined && pinSelf('0') && servers.every((server) => pinTree(server.pid, '1'));
   if (!pinned) console.warn(`${scenario.id}: not pinned (taskset, from util-linux, is missing)`);
-  return () => void pinSelf(`0-${cores - 1}`);
+  return () => void (before && pinSelf(before));
 }
 
 async function measureScenario(scenario: Scenario, context: ServerContext): Promise<ScenarioReport> {
