@@ -7,8 +7,7 @@ import type { RunningServer } from './children';
 import { treeCpuMicros } from './processes';
 
 /** How to get the peer, for the message shown when it is missing. */
-export const NOVA_INSTALL =
-  'install Debian\'s packages (Nova 26.2 "Zed" and gunicorn 20.1 on Debian 12): sudo apt-get install -y python3-nova gunicorn';
+export const NOVA_INSTALL = 'sudo apt-get install -y python3-nova gunicorn (Debian 12: Nova 26.2 "Zed", gunicorn 20.1)';
 
 /** The WSGI entry file: Nova's handler with only the database lookup stubbed (see its docstring). */
 const WSGI_DIR = join(__dirname, '..', '..', 'bench', 'nova');
@@ -26,7 +25,7 @@ export function findNovaPython(): { python: string } | { missing: string } {
     const probe = spawnSync(python, ['-c', 'import gunicorn, nova.api.metadata.handler'], { stdio: 'ignore', timeout: 60_000 });
     if (probe.status === 0) return { python };
   }
-  return { missing: `Nova's metadata handler and gunicorn are not importable from ${PYTHONS.join(' or ')}; ${NOVA_INSTALL}` };
+  return { missing: `Nova's metadata handler and gunicorn are not importable from ${PYTHONS.join(' or ')}; install them: ${NOVA_INSTALL}` };
 }
 
 function freePort(): Promise<number> {
