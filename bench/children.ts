@@ -1,5 +1,6 @@
 import { fork, type ChildProcess } from 'node:child_process';
 import { join } from 'node:path';
+import { treeCpuMicros } from './processes';
 import type { ControlMessage, ServerMessage, ServerSpec } from './server';
 
 const START_TIMEOUT_MS = 15_000;
@@ -14,8 +15,9 @@ process.on('exit', () => {
 /** A server process listening on an ephemeral port of 127.0.0.1. */
 export interface RunningServer {
   readonly port: number;
+  /** The server's process; for a server of several processes, their parent. */
   readonly pid: number;
-  /** The process's CPU time so far (user + system), in microseconds. */
+  /** The server's CPU time so far (user + system, every process of it), in microseconds. */
   cpuMicros(): Promise<number>;
   /** Asks the process to exit (so a CPU profile is written), killing it if it does not. */
   stop(): Promise<void>;
@@ -35,7 +37,7 @@ export function startServer(spec: ServerSpec, cpuProfileDir?: string): Promise<R
       settled = true;
       clearTimeout(timer);
       child.kill('SIGKILL');
-      reject(new Error(`The ${spec.side} server (${spec.backend}) did not start: ${reason}`));
+      reject(new Error(`The ${spec.side} server (${spec.backend}, ${spec.processes ?? 1} processes) did not start: ${reason}`));
     };
     const timer = setTimeout(() => fail(`no answer within ${START_TIMEOUT_MS} ms`), START_TIMEOUT_MS);
     child.once('exit', (code) => fail(`it exited with code ${code}`));
@@ -44,7 +46,14 @@ export function startServer(spec: ServerSpec, cpuProfileDir?: string): Promise<R
       if (message.type !== 'listening') return fail(message.type === 'failed' ? message.message : 'no port');
       settled = true;
       clearTimeout(timer);
-      resolve({ port: message.port, pid: child.pid as number, cpuMicros: () => cpuMicros(child), stop: () => stopChild(child) });
+      const pid = child.pid as number;
+      const clustered = (spec.processes ?? 1) > 1;
+      resolve({
+        port: message.port,
+        pid,
+        cpuMicros: clustered ? () => Promise.resolve(treeCpuMicros(pid)) : () => cpuMicros(child),
+        stop: () => stopChild(child),
+      });
     });
   });
 }

@@ -1,8 +1,11 @@
 import { createHmac, timingSafeEqual } from 'node:crypto';
-import type { IncomingHttpHeaders, RequestListener } from 'node:http';
+import type { IncomingHttpHeaders, IncomingMessage, RequestListener } from 'node:http';
 import express, { type Express } from 'express';
 import { CONFLICT_MESSAGE, GUEST_PATH, OWNERS, PROJECT_ID, PROXY_SECRET, SERVERS } from './fixtures';
 import type { OpenBackend } from './backends';
+
+/** The routers' default `maxBytes`. */
+const MAX_BODY_BYTES = 1020;
 
 /** The signed proxy check of `signedProxyIdentity`, as a user would write it: the instance id, or undefined. */
 function signedInstance(headers: IncomingHttpHeaders): string | undefined {
@@ -43,11 +46,33 @@ export function handWrittenApp(backend: OpenBackend): Express {
   return app;
 }
 
-/** The guest GET on bare node:http: the same work and answer bytes, without Express. */
+/** Reads a request body of at most `limit` bytes as text; undefined when it is longer. */
+function readBody(req: IncomingMessage, limit: number): Promise<string | undefined> {
+  return new Promise((resolve, reject) => {
+    const chunks: Buffer[] = [];
+    let length = 0;
+    req.on('data', (chunk: Buffer) => {
+      length += chunk.length;
+      chunks.push(chunk);
+    });
+    req.on('end', () => resolve(length > limit ? undefined : Buffer.concat(chunks).toString()));
+    req.on('error', reject);
+  });
+}
+
+/** The guest GET and POST on bare node:http: the same work and answer bytes, without Express. */
 export function nodeHttpListener(backend: OpenBackend): RequestListener {
   return async (req, res) => {
-    const id = req.method === 'GET' && req.url === GUEST_PATH ? signedInstance(req.headers) : undefined;
-    if (!id) return void res.writeHead(404).end();
+    const id = req.url === GUEST_PATH ? signedInstance(req.headers) : undefined;
+    if (!id || (req.method !== 'GET' && req.method !== 'POST')) return void res.writeHead(404).end();
+    if (req.method === 'POST') {
+      const value = await readBody(req, MAX_BODY_BYTES);
+      if (value === undefined) return void res.writeHead(413).end();
+      if (await backend.setIfAbsent(id, value)) return void res.end();
+      const conflict = JSON.stringify({ error: { code: 'PASSWORD_ALREADY_SET', message: CONFLICT_MESSAGE } });
+      res.writeHead(409, { 'Content-Type': 'application/json; charset=utf-8', 'Content-Length': Buffer.byteLength(conflict) });
+      return void res.end(conflict);
+    }
     const body = (await backend.read(id)) ?? '';
     res.writeHead(200, { 'Content-Type': 'text/plain; charset=utf-8', 'Content-Length': Buffer.byteLength(body) });
     res.end(body);

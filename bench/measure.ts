@@ -1,14 +1,24 @@
 import type { RunningServer } from './children';
+import { runClosingLoad } from './closing-load';
 import { runLoad, type LoadSample } from './load';
-import type { Scenario, Side } from './scenarios';
+import { sideLabel, type Scenario } from './scenarios';
 
-export const WARMUP_SECONDS = 1.5;
-export const ROUNDS = 8;
-export const ROUND_SECONDS = 1;
+/** How long a pair is measured: `FULL_TIMING`, or `--quick`'s check that a run works. */
+export interface Timing {
+  readonly warmupSeconds: number;
+  readonly rounds: number;
+  readonly roundSeconds: number;
+}
+export const FULL_TIMING: Timing = { warmupSeconds: 1.5, rounds: 8, roundSeconds: 1 };
+export const QUICK_TIMING: Timing = { warmupSeconds: 0.5, rounds: 2, roundSeconds: 1 };
+/** Each side's warm-up repeats until it has served this many requests, at most this many times. */
+const MIN_WARMUP_REQUESTS = 5000;
+const MAX_WARMUP_PERIODS = 6;
 
 /** One side of a pair over all its rounds. */
 export interface SideStats {
-  readonly side: Side;
+  /** The side and, when it runs several processes, how many (see `sideLabel`). */
+  readonly side: string;
   readonly requests: number;
   readonly requestsPerSecond: number;
   readonly p50Ms: number;
@@ -33,17 +43,25 @@ export async function measurePair(
   scenario: Scenario,
   subject: RunningServer,
   baseline: RunningServer,
+  { warmupSeconds, rounds, roundSeconds }: Timing = FULL_TIMING,
 ): Promise<PairResult> {
   const sides = [
-    { side: scenario.subject, server: subject, samples: [] as LoadSample[], cpuMicros: 0 },
-    { side: scenario.baseline, server: baseline, samples: [] as LoadSample[], cpuMicros: 0 },
+    { side: sideLabel(scenario.subject), server: subject, samples: [] as LoadSample[], cpuMicros: 0 },
+    { side: sideLabel(scenario.baseline), server: baseline, samples: [] as LoadSample[], cpuMicros: 0 },
   ];
+  const load = scenario.connection === 'close' ? runClosingLoad : runLoad;
   for (const { side, server } of sides) await checkAnswer(scenario, side, server.port);
-  for (const { side, server } of sides) check(scenario, side, await runLoad(server.port, scenario, WARMUP_SECONDS));
-  for (let round = 0; round < ROUNDS; round++) {
+  for (const { side, server } of sides) {
+    // V8 optimises after thousands of calls: on a busy machine one warm-up period may not reach them.
+    let warmed = 0;
+    for (let period = 0; period < MAX_WARMUP_PERIODS && warmed < MIN_WARMUP_REQUESTS; period++) {
+      warmed += check(scenario, side, await load(server.port, scenario, warmupSeconds)).latenciesMs.length;
+    }
+  }
+  for (let round = 0; round < rounds; round++) {
     for (const entry of round % 2 === 0 ? sides : [...sides].reverse()) {
       const cpuBefore = await entry.server.cpuMicros();
-      entry.samples.push(check(scenario, entry.side, await runLoad(entry.server.port, scenario, ROUND_SECONDS)));
+      entry.samples.push(check(scenario, entry.side, await load(entry.server.port, scenario, roundSeconds)));
       entry.cpuMicros += (await entry.server.cpuMicros()) - cpuBefore;
     }
   }
@@ -54,7 +72,7 @@ export async function measurePair(
 }
 
 /** Sends one request and checks the answer, so a side that does different work fails loudly. */
-async function checkAnswer(scenario: Scenario, side: Side, port: number): Promise<void> {
+async function checkAnswer(scenario: Scenario, side: string, port: number): Promise<void> {
   const { method, path, headers, body } = scenario.request();
   const response = await fetch(`http://127.0.0.1:${port}${path}`, { method, headers, body });
   const text = await response.text();
@@ -66,7 +84,7 @@ async function checkAnswer(scenario: Scenario, side: Side, port: number): Promis
   }
 }
 
-function check(scenario: Scenario, side: Side, sample: LoadSample): LoadSample {
+function check(scenario: Scenario, side: string, sample: LoadSample): LoadSample {
   const unexpected = Object.entries(sample.statusCounts).filter(([status]) => Number(status) !== scenario.expectedStatus);
   if (sample.errors > 0 || unexpected.length > 0 || sample.latenciesMs.length === 0) {
     throw new Error(
@@ -77,7 +95,7 @@ function check(scenario: Scenario, side: Side, sample: LoadSample): LoadSample {
   return sample;
 }
 
-function summarise(side: Side, samples: readonly LoadSample[], cpuMicros: number): SideStats {
+function summarise(side: string, samples: readonly LoadSample[], cpuMicros: number): SideStats {
   const latencies = new Float64Array(samples.reduce((sum, sample) => sum + sample.latenciesMs.length, 0));
   let offset = 0;
   for (const sample of samples) {

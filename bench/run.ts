@@ -1,37 +1,51 @@
 import { writeFileSync } from 'node:fs';
-import { arch, cpus, platform } from 'node:os';
+import { arch, availableParallelism, cpus, platform } from 'node:os';
 import { join } from 'node:path';
-import { prepareBackends } from './backends';
+import { prepareBackends, type BackendNames } from './backends';
 import { startServer, type RunningServer } from './children';
+import { CONNECTION_SCENARIOS, SCALING_SCENARIOS } from './connection-scenarios';
 import { CONNECTIONS, PIPELINING } from './load';
-import { measurePair, ROUND_SECONDS, ROUNDS, WARMUP_SECONDS } from './measure';
+import { FULL_TIMING, measurePair, QUICK_TIMING, type Timing } from './measure';
 import { MEMORY_INSTANCES, MEMORY_TARGET_BYTES, measureMemoryStore } from './memory';
-import { SCENARIOS, type Scenario } from './scenarios';
+import { findNovaPython, GTHREADS, NOVA_INSTALL, startNova } from './nova-peer';
+import { NOVA_SCENARIOS } from './nova-scenarios';
+import { ownCores, pinSelf, pinTree } from './processes';
+import { SCENARIOS as KEEP_ALIVE_SCENARIOS, setupOf, type Scenario, type ServerSetup, type Side } from './scenarios';
 import { formatTable, scenarioReport, type MemoryReport, type ScenarioReport } from './table';
 
 const RESULTS_FILE = join(__dirname, '..', '..', 'bench', 'results.json');
-const USAGE = `usage: node dist/bench/run.js [--only ID,...] [--cpu-prof DIR] [--no-memory]
+const SCENARIOS: readonly Scenario[] = [...KEEP_ALIVE_SCENARIOS, ...CONNECTION_SCENARIOS, ...SCALING_SCENARIOS, ...NOVA_SCENARIOS];
+const USAGE = `usage: node dist/bench/run.js [--peer nova] [--only ID,...] [--quick] [--cpu-prof DIR] [--no-memory]
+  --peer nova also measure against Nova's own metadata handler under gunicorn (${NOVA_SCENARIOS.length} rows);
+              it needs Debian's python3-nova and gunicorn: ${NOVA_INSTALL}
   --only      run these scenarios (${SCENARIOS.map((scenario) => scenario.id).join(', ')})
-  --cpu-prof  write each server's CPU profile to DIR/<scenario>/<side>/ (summarise them with
+  --cpu-prof  write each Node server's CPU profile to DIR/<scenario>/<side>/ (summarise them with
               node dist/bench/profile.js)
+  --quick     ${QUICK_TIMING.rounds} rounds of ${QUICK_TIMING.roundSeconds} s per pair, to check that a run works (ratios too noisy to quote)
   --no-memory skip the MemoryStore measurement
-A partial run prints its table but leaves bench/results.json alone.`;
+A partial or quick run prints its table but leaves bench/results.json alone.`;
 
 interface Args {
   readonly only?: ReadonlySet<string>;
   readonly cpuProfileDir?: string;
   readonly memory: boolean;
+  readonly peer?: 'nova';
+  readonly timing: Timing;
 }
 
 function parseArgs(argv: readonly string[]): Args {
   let only: Set<string> | undefined;
   let cpuProfileDir: string | undefined;
   let memory = true;
+  let peer: 'nova' | undefined;
+  let timing = FULL_TIMING;
   for (let i = 0; i < argv.length; i++) {
     const arg = argv[i];
     if (arg === '--only' && argv[i + 1]) only = new Set(argv[++i].split(','));
     else if (arg === '--cpu-prof' && argv[i + 1]) cpuProfileDir = argv[++i];
     else if (arg === '--no-memory') memory = false;
+    else if (arg === '--quick') timing = QUICK_TIMING;
+    else if (arg === '--peer' && argv[i + 1] === 'nova') peer = argv[++i] as 'nova';
     else if (arg === '--help') {
       console.log(USAGE);
       process.exit(0);
@@ -39,26 +53,57 @@ function parseArgs(argv: readonly string[]): Args {
   }
   const unknown = [...(only ?? [])].filter((id) => !SCENARIOS.some((scenario) => scenario.id === id));
   if (unknown.length > 0) throw new Error(`unknown scenario ${unknown.join(', ')}\n${USAGE}`);
-  return { only, cpuProfileDir, memory };
+  const peerRows = [...(only ?? [])].filter((id) => NOVA_SCENARIOS.some((scenario) => scenario.id === id));
+  if (peerRows.length > 0 && !peer) throw new Error(`${peerRows.join(', ')} need --peer nova\n${USAGE}`);
+  return { only, cpuProfileDir, memory, peer, timing };
 }
 
 function machine() {
   return { cpu: cpus()[0]?.model ?? 'unknown', cores: cpus().length, node: process.version, platform: `${platform()} ${arch()}` };
 }
 
-async function measureScenario(
-  scenario: Scenario,
-  names: Parameters<typeof startServer>[0]['names'],
-  cpuProfileDir: string | undefined,
-): Promise<ScenarioReport> {
+/** Everything a scenario's servers need: the backends' names, the peer's Python, profiling. */
+interface ServerContext {
+  readonly names: BackendNames;
+  readonly novaPython?: string;
+  readonly cpuProfileDir?: string;
+  readonly timing: Timing;
+}
+
+function startSide(scenario: Scenario, side: Side | ServerSetup, context: ServerContext): Promise<RunningServer> {
+  const setup = setupOf(side);
+  const processes = setup.processes === 'cores' ? availableParallelism() : 1;
+  if (setup.side === 'nova-sync' || setup.side === 'nova-gthread') {
+    if (!context.novaPython) throw new Error(`${scenario.id} needs --peer nova`);
+    return startNova({ python: context.novaPython, worker: setup.side === 'nova-sync' ? 'sync' : 'gthread', processes });
+  }
+  const profileDir = context.cpuProfileDir && join(context.cpuProfileDir, scenario.id, setup.side);
+  const spec = { side: setup.side, backend: scenario.backend, names: context.names, processes, scheduling: setup.scheduling };
+  return startServer(spec, profileDir);
+}
+
+/**
+ * Pins a pinned scenario's servers to core 1 and this process (the load generator) to core 0, on
+ * a machine with two cores or more; returns how to undo it.
+ */
+function pinApart(scenario: Scenario, servers: readonly RunningServer[]): () => void {
+  const cores = availableParallelism();
+  if (!scenario.pinned || cores < 2) return () => undefined;
+  const before = ownCores();
+  const pinned = before !== undefined && pinSelf('0') && servers.every((server) => pinTree(server.pid, '1'));
+  if (!pinned) console.warn(`${scenario.id}: not pinned (taskset, from util-linux, is missing)`);
+  return () => void (before && pinSelf(before));
+}
+
+async function measureScenario(scenario: Scenario, context: ServerContext): Promise<ScenarioReport> {
   const servers: RunningServer[] = [];
+  let unpin = (): void => undefined;
   try {
-    for (const side of [scenario.subject, scenario.baseline]) {
-      const profileDir = cpuProfileDir && join(cpuProfileDir, scenario.id, side);
-      servers.push(await startServer({ side, backend: scenario.backend, names }, profileDir));
-    }
-    return scenarioReport(scenario, await measurePair(scenario, servers[0], servers[1]));
+    for (const side of [scenario.subject, scenario.baseline]) servers.push(await startSide(scenario, side, context));
+    unpin = pinApart(scenario, servers);
+    return scenarioReport(scenario, await measurePair(scenario, servers[0], servers[1], context.timing));
   } finally {
+    unpin();
     await Promise.all(servers.map((server) => server.stop()));
   }
 }
@@ -66,7 +111,15 @@ async function measureScenario(
 async function main(): Promise<void> {
   const started = Date.now();
   const args = parseArgs(process.argv.slice(2));
-  const scenarios = SCENARIOS.filter((scenario) => !args.only || args.only.has(scenario.id));
+  const scenarios = SCENARIOS.filter(
+    (scenario) => (!args.only || args.only.has(scenario.id)) && (!scenario.peer || scenario.peer === args.peer),
+  );
+  let novaPython: string | undefined;
+  if (args.peer === 'nova') {
+    const found = findNovaPython();
+    if ('missing' in found) throw new Error(`--peer nova: ${found.missing}`);
+    novaPython = found.python;
+  }
   const backends = await prepareBackends();
   for (const signal of ['SIGINT', 'SIGTERM'] as const) {
     process.once(signal, () => void backends.cleanup().finally(() => process.exit(130)));
@@ -81,7 +134,7 @@ async function main(): Promise<void> {
         console.warn(`skipping ${scenario.id}: ${unavailable}`);
         continue;
       }
-      const report = await measureScenario(scenario, backends.names, args.cpuProfileDir);
+      const report = await measureScenario(scenario, { names: backends.names, novaPython, cpuProfileDir: args.cpuProfileDir, timing: args.timing });
       reports.push(report);
       console.log(
         `${scenario.id}: ${report.subject.side} ${Math.round(report.subject.requestsPerSecond)} req/s, ` +
@@ -99,20 +152,20 @@ async function main(): Promise<void> {
   const settings = {
     connections: CONNECTIONS,
     pipelining: PIPELINING,
-    warmupSeconds: WARMUP_SECONDS,
-    rounds: ROUNDS,
-    roundSeconds: ROUND_SECONDS,
+    ...args.timing,
     memoryInstances: MEMORY_INSTANCES,
+    ...(novaPython && { nova: { python: novaPython, gthreads: GTHREADS } }),
   };
   const host = machine();
   console.log(
     `\n${host.cpu}, ${host.cores} cores, Node ${host.node}, ${host.platform}; autocannon, ${CONNECTIONS} connections, ` +
-      `pipelining ${PIPELINING}; per side ${WARMUP_SECONDS} s warm-up, then ${ROUNDS} alternating rounds of ${ROUND_SECONDS} s\n`,
+      `pipelining ${PIPELINING} (connection-per-request rows: ${CONNECTIONS} in flight); ` +
+      `per side ${args.timing.warmupSeconds} s warm-up, then ${args.timing.rounds} alternating rounds of ${args.timing.roundSeconds} s\n`,
   );
   console.log(formatTable(reports, memory));
   const seconds = Math.round((Date.now() - started) / 1000);
   console.log(`\n${seconds} s`);
-  if (args.only || args.cpuProfileDir || !args.memory) return;
+  if (args.only || args.cpuProfileDir || !args.memory || args.timing !== FULL_TIMING) return;
   const results = { machine: host, settings, scenarios: reports, memory, seconds };
   writeFileSync(RESULTS_FILE, `${JSON.stringify(results, null, 2)}\n`);
   console.log(`wrote ${RESULTS_FILE}`);

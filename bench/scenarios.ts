@@ -14,9 +14,41 @@ export type Backend = 'memory' | 'redis' | 'postgres';
 
 /**
  * Who answers: the package's routers (with helmet's default headers, or with `helmet: false`), the
- * same work written by hand in Express, or bare node:http.
+ * same work written by hand in Express, bare node:http, or Nova's own metadata handler under
+ * gunicorn's sync or gthread workers (the optional peer, `--peer nova`).
  */
-export type Side = 'router' | 'router-no-helmet' | 'express' | 'node-http';
+export type Side = 'router' | 'router-no-helmet' | 'express' | 'node-http' | 'nova-sync' | 'nova-gthread';
+
+/**
+ * How several Node processes share one port: node:cluster's round-robin (the primary accepts every
+ * connection and hands it to a worker) or `SCHED_NONE` (every worker accepts on the shared socket,
+ * the kernel picks which).
+ */
+export type Scheduling = 'rr' | 'none';
+
+/** A side and how many processes it runs: one (the default), or one per core (`'cores'`). */
+export interface ServerSetup {
+  readonly side: Side;
+  readonly processes?: 1 | 'cores';
+  /** For Node sides with several processes; the default is examples/cluster.ts's own. */
+  readonly scheduling?: Scheduling;
+}
+
+/** What examples/cluster.ts uses on Linux unless NODE_CLUSTER_SCHED_POLICY says otherwise. */
+export const CLUSTER_SCHEDULING: Scheduling = 'none';
+
+/** `side` with its defaults: one process; several share the port as examples/cluster.ts does. */
+export function setupOf(side: Side | ServerSetup): Required<ServerSetup> {
+  const setup = typeof side === 'string' ? { side } : side;
+  return { processes: 1, scheduling: CLUSTER_SCHEDULING, ...setup };
+}
+
+/** A side's name in the table: `router`, `router ×cores none`, `nova-sync ×cores`. */
+export function sideLabel(side: Side | ServerSetup): string {
+  const { side: name, processes, scheduling } = setupOf(side);
+  if (processes === 1) return name;
+  return name.startsWith('nova') ? `${name} ×${processes}` : `${name} ×${processes} ${scheduling}`;
+}
 
 /** One request as the load generator sends it. */
 export interface BenchRequest {
@@ -31,8 +63,20 @@ export interface Scenario {
   readonly title: string;
   readonly backend: Backend;
   /** The side measured against `baseline`. */
-  readonly subject: Side;
-  readonly baseline: Side;
+  readonly subject: Side | ServerSetup;
+  readonly baseline: Side | ServerSetup;
+  /**
+   * `'keep-alive'` (the default): autocannon on kept connections; `'close'`: a new connection per
+   * request (bench/closing-load.ts), as guest agents and metadata proxies connect.
+   */
+  readonly connection?: 'keep-alive' | 'close';
+  /**
+   * One-process pairs on a machine of two or more cores: the load generator runs on core 0 and the
+   * servers on core 1, so neither side's server shares its core with the client.
+   */
+  readonly pinned?: boolean;
+  /** A scenario with an optional peer, run only when asked for (`--peer nova`). */
+  readonly peer?: 'nova';
   /** Called once per request when `fresh` is set, else once for the whole run. */
   readonly request: () => BenchRequest;
   readonly fresh?: boolean;
@@ -47,7 +91,7 @@ export interface Scenario {
 
 const P99_RATIO = 1.2;
 
-const guestGet = (): BenchRequest => ({ method: 'GET', path: GUEST_PATH, headers: guestHeaders(INSTANCE_ID) });
+export const guestGet = (): BenchRequest => ({ method: 'GET', path: GUEST_PATH, headers: guestHeaders(INSTANCE_ID) });
 
 // One ciphertext for every POST: the value is still checked on every request.
 const postedValue = ciphertext();
@@ -55,6 +99,14 @@ const postHeaders = { 'content-type': 'application/x-www-form-urlencoded' };
 // A run-unique prefix keeps fresh instance ids fresh across the rounds of both sides.
 const freshPrefix = `bench-${process.pid}-${Date.now().toString(36)}`;
 let freshCount = 0;
+
+/** A guest POST for an instance that has no password yet. */
+export const freshPost = (): BenchRequest => ({
+  method: 'POST',
+  path: GUEST_PATH,
+  headers: { ...postHeaders, ...guestHeaders(`${freshPrefix}-${++freshCount}`) },
+  body: postedValue,
+});
 
 export const SCENARIOS: readonly Scenario[] = [
   {
@@ -86,12 +138,7 @@ export const SCENARIOS: readonly Scenario[] = [
     subject: 'router',
     baseline: 'express',
     fresh: true,
-    request: () => ({
-      method: 'POST',
-      path: GUEST_PATH,
-      headers: { ...postHeaders, ...guestHeaders(`${freshPrefix}-${++freshCount}`) },
-      body: postedValue,
-    }),
+    request: freshPost,
     expectedStatus: 200,
     expectedBody: '',
     minThroughputRatio: 0.85,

@@ -61,7 +61,7 @@ const verdict = (pass: boolean | undefined): string => (pass === undefined ? '' 
 /** The results as a Markdown table, one row per scenario, then the memory row. */
 export function formatTable(reports: readonly ScenarioReport[], memory: MemoryReport | undefined): string {
   const lines = [
-    '| scenario | side | req/s | p50 ms | p99 ms | CPU µs/req | vs hand-written Express: throughput (median of rounds) | p99 |',
+    '| scenario | side | req/s | p50 ms | p99 ms | CPU µs/req | first side vs second: throughput (median of rounds) | p99 |',
     '| --- | --- | ---: | ---: | ---: | ---: | ---: | ---: |',
   ];
   for (const report of reports) {

@@ -10,7 +10,8 @@
  *
  * Environment: PORT (8775), HOST (127.0.0.1), WORKERS (the CPU count), METADATA_PROXY_SECRET (the
  * proxy's shared secret), OWNER_TOKEN (the owner's bearer token), REDIS_PREFIX ('mdpw:'),
- * PASSWORD_TABLE ('instance_passwords').
+ * PASSWORD_TABLE ('instance_passwords'), NODE_CLUSTER_SCHED_POLICY (Node's own: 'none' or 'rr';
+ * this example defaults to 'none' on Linux, see `scheduleAccepts`).
  */
 import cluster from 'node:cluster';
 import { timingSafeEqual } from 'node:crypto';
@@ -104,6 +105,18 @@ async function serve(): Promise<void> {
   });
 }
 
+/**
+ * Guest agents and metadata proxies open a connection per request. Under node:cluster's default
+ * round-robin the primary accepts every connection and passes it to a worker over IPC, so the
+ * primary, not the workers, sets the pace; with SCHED_NONE every worker accepts on the shared socket
+ * and the kernel hands out the connections (bench/README.md, "Scaling", has the numbers). Node's own
+ * NODE_CLUSTER_SCHED_POLICY=rr keeps round-robin. Elsewhere Node's default stands (SCHED_NONE on
+ * Windows already).
+ */
+function scheduleAccepts(): void {
+  if (process.platform === 'linux' && !env.NODE_CLUSTER_SCHED_POLICY) cluster.schedulingPolicy = cluster.SCHED_NONE;
+}
+
 function startPrimary(): void {
   if (!env.REDIS_URL && !env.DATABASE_URL) {
     console.error('Set REDIS_URL or DATABASE_URL: workers can share only a Redis or PostgreSQL store.');
@@ -144,6 +157,7 @@ function startPrimary(): void {
   process.once('SIGTERM', () => stop(0));
   process.once('SIGINT', () => stop(0));
   aggregateWorkerMetrics();
+  scheduleAccepts();
   for (let i = 0; i < workers; i++) fork();
 }
 

@@ -1,0 +1,114 @@
+import { spawn, spawnSync, type ChildProcess } from 'node:child_process';
+import { createServer, connect } from 'node:net';
+import { join } from 'node:path';
+import { setTimeout as sleep } from 'node:timers/promises';
+import { INSTANCE_ID, PROJECT_ID, PROXY_SECRET, STORED_PASSWORD } from './fixtures';
+import type { RunningServer } from './children';
+import { treeCpuMicros } from './processes';
+
+/** How to get the peer, for the message shown when it is missing. */
+export const NOVA_INSTALL = 'sudo apt-get install -y python3-nova gunicorn (Debian 12: Nova 26.2 "Zed", gunicorn 20.1)';
+
+/** The WSGI entry file: Nova's handler with only the database lookup stubbed (see its docstring). */
+const WSGI_DIR = join(__dirname, '..', '..', 'bench', 'nova');
+/** gunicorn's gthread worker: threads per process (Nova's own uwsgi and mod_wsgi setups use a few). */
+export const GTHREADS = 4;
+const START_TIMEOUT_MS = 60_000;
+const STOP_TIMEOUT_MS = 5_000;
+
+/** Interpreters to try, Debian's first: a pyenv or venv `python3` earlier on PATH lacks Debian's packages. */
+const PYTHONS = [process.env.NOVA_PYTHON, '/usr/bin/python3', 'python3'].filter((python): python is string => !!python);
+
+/** The Python that has Nova's metadata handler and gunicorn, or why none has. */
+export function findNovaPython(): { python: string } | { missing: string } {
+  for (const python of PYTHONS) {
+    const probe = spawnSync(python, ['-c', 'import gunicorn, nova.api.metadata.handler'], { stdio: 'ignore', timeout: 60_000 });
+    if (probe.status === 0) return { python };
+  }
+  return { missing: `Nova's metadata handler and gunicorn are not importable from ${PYTHONS.join(' or ')}; install them: ${NOVA_INSTALL}` };
+}
+
+function freePort(): Promise<number> {
+  return new Promise((resolve, reject) => {
+    const server = createServer().once('error', reject);
+    server.listen(0, '127.0.0.1', () => {
+      const { port } = server.address() as { port: number };
+      server.close(() => resolve(port));
+    });
+  });
+}
+
+function answers(port: number): Promise<boolean> {
+  return new Promise((resolve) => {
+    const socket = connect({ port, host: '127.0.0.1' }, () => {
+      socket.destroy();
+      resolve(true);
+    });
+    socket.once('error', () => resolve(false));
+  });
+}
+
+/** What a Nova server runs: gunicorn's worker class, and how many worker processes. */
+export interface NovaSetup {
+  readonly python: string;
+  readonly worker: 'sync' | 'gthread';
+  readonly processes: number;
+}
+
+/**
+ * Starts Nova's metadata handler under gunicorn on an ephemeral port of 127.0.0.1, with the
+ * password of `INSTANCE_ID` and the bench's proxy secret. The app is loaded once, before the workers
+ * are forked (`--preload`), so every worker starts with the metadata cache filled.
+ */
+export async function startNova({ python, worker, processes }: NovaSetup): Promise<RunningServer> {
+  const port = await freePort();
+  const args = ['-m', 'gunicorn', '--chdir', WSGI_DIR, '--bind', `127.0.0.1:${port}`, '--workers', String(processes)];
+  args.push('--worker-class', worker, ...(worker === 'gthread' ? ['--threads', String(GTHREADS)] : []));
+  args.push('--preload', '--log-level', 'warning', 'wsgi:application');
+  const env = {
+    ...process.env,
+    BENCH_PROXY_SECRET: PROXY_SECRET,
+    BENCH_INSTANCE_ID: INSTANCE_ID,
+    BENCH_PROJECT_ID: PROJECT_ID,
+    BENCH_PASSWORD: STORED_PASSWORD,
+  };
+  const child = spawn(python, args, { env, stdio: ['ignore', 'ignore', 'pipe'] });
+  let log = '';
+  child.stderr?.on('data', (chunk: Buffer) => {
+    log = (log + chunk.toString()).slice(-4000);
+  });
+  const kill = (): boolean => child.kill('SIGKILL');
+  process.once('exit', kill);
+
+  const deadline = Date.now() + START_TIMEOUT_MS;
+  while (!(await answers(port))) {
+    if (child.exitCode !== null || Date.now() > deadline) {
+      kill();
+      throw new Error(`Nova under gunicorn (${worker}, ${processes} processes) did not start:\n${log}`);
+    }
+    await sleep(100);
+  }
+  const pid = child.pid as number;
+  return {
+    port,
+    pid,
+    cpuMicros: async () => {
+      if (child.exitCode !== null) throw new Error(`gunicorn exited with code ${child.exitCode} during the run:\n${log}`);
+      return treeCpuMicros(pid);
+    },
+    stop: () => stopGunicorn(child).finally(() => process.off('exit', kill)),
+  };
+}
+
+/** gunicorn's quick shutdown (SIGQUIT), then SIGKILL if it lingers. */
+function stopGunicorn(child: ChildProcess): Promise<void> {
+  if (child.exitCode !== null || child.signalCode !== null) return Promise.resolve();
+  return new Promise((resolve) => {
+    const timer = setTimeout(() => child.kill('SIGKILL'), STOP_TIMEOUT_MS);
+    child.once('exit', () => {
+      clearTimeout(timer);
+      resolve();
+    });
+    child.kill('SIGQUIT');
+  });
+}

@@ -1,0 +1,92 @@
+import { execFileSync } from 'node:child_process';
+import { readdirSync, readFileSync } from 'node:fs';
+
+/**
+ * A server of several processes (a node:cluster primary and its workers, gunicorn's arbiter and its
+ * workers) seen through Linux's /proc: which processes it is, what CPU time they used, and pinning
+ * them to cores.
+ */
+
+/** Linux's USER_HZ: /proc counts CPU time in these ticks (100 on every mainstream kernel). */
+const TICKS_PER_SECOND = 100;
+
+interface ProcStat {
+  readonly pid: number;
+  readonly parent: number;
+  readonly cpuTicks: number;
+}
+
+function readStat(pid: number): ProcStat | undefined {
+  try {
+    const text = readFileSync(`/proc/${pid}/stat`, 'latin1');
+    // The command name, in parentheses, may hold spaces and parentheses: fields start after the last ')'.
+    const fields = text.slice(text.lastIndexOf(')') + 2).split(' ');
+    return { pid, parent: Number(fields[1]), cpuTicks: Number(fields[11]) + Number(fields[12]) };
+  } catch {
+    return undefined; // the process ended while the list was read
+  }
+}
+
+/** `root` and every process descended from it. */
+function tree(root: number): ProcStat[] {
+  let names: string[];
+  try {
+    names = readdirSync('/proc');
+  } catch {
+    return []; // not Linux: no CPU times, no pinning
+  }
+  const all = names
+    .filter((name) => /^\d+$/.test(name))
+    .map((name) => readStat(Number(name)))
+    .filter((stat): stat is ProcStat => stat !== undefined);
+  const members = new Set([root]);
+  // Parents may be listed after their children: repeat until no process joins.
+  for (let grown = true; grown; ) {
+    grown = false;
+    for (const stat of all) {
+      if (!members.has(stat.pid) && members.has(stat.parent)) {
+        members.add(stat.pid);
+        grown = true;
+      }
+    }
+  }
+  return all.filter((stat) => members.has(stat.pid));
+}
+
+/** The CPU time (user + system) of `root` and its descendants, in microseconds (10 ms resolution). */
+export function treeCpuMicros(root: number): number {
+  return tree(root).reduce((sum, stat) => sum + (stat.cpuTicks * 1_000_000) / TICKS_PER_SECOND, 0);
+}
+
+/**
+ * Pins `root` and its descendants, every thread, to `cores` (taskset's list, e.g. "1" or "0-1").
+ * Returns false, changing nothing, where taskset is missing.
+ */
+export function pinTree(root: number, cores: string): boolean {
+  try {
+    for (const { pid } of tree(root)) execFileSync('taskset', ['--all-tasks', '--cpu-list', '--pid', cores, String(pid)], { stdio: 'ignore' });
+    return true;
+  } catch {
+    return false;
+  }
+}
+
+/** The cores this process may run on (taskset's list), or undefined where taskset is missing. */
+export function ownCores(): string | undefined {
+  try {
+    const output = execFileSync('taskset', ['--cpu-list', '--pid', String(process.pid)], { encoding: 'utf8' });
+    return /:\s*(\S+)\s*$/.exec(output)?.[1];
+  } catch {
+    return undefined;
+  }
+}
+
+/** Pins this process (every thread) to `cores`; false where taskset is missing. */
+export function pinSelf(cores: string): boolean {
+  try {
+    execFileSync('taskset', ['--all-tasks', '--cpu-list', '--pid', cores, String(process.pid)], { stdio: 'ignore' });
+    return true;
+  } catch {
+    return false;
+  }
+}
