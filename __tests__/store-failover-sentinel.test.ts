@@ -13,7 +13,7 @@ const run = promisify(execFile);
 const NAME = 'mdpw';
 // No snapshots; a replica's full sync starts at once instead of after diskless sync's 5 s delay.
 const REDIS_ARGS = ['--save', '', '--repl-diskless-sync-delay', '0'];
-/** How long the primary runs without its replica's link before it is killed. */
+/** How long the primary runs cut off from its replica before it is killed. */
 const LAG_MS = 300;
 const SENTINEL_CONFIG = {
   ready: '+monitor master',
@@ -70,17 +70,20 @@ class SentinelSet {
   }
 
   /**
-   * The replica's link dropped, LAG_MS later kill -9 of the primary; resolves once Sentinel promoted the replica and the old primary,
+   * The replica cut off for LAG_MS, then kill -9 of the primary; resolves once Sentinel promoted the replica and the old primary,
    * started again empty as the new primary's replica (as an operator brings it back), is in sync.
    */
   async failover(): Promise<void> {
     const { primary, replica } = this;
-    // The replica's link drops (as in a network hiccup; it reconnects within a second), then the
-    // primary dies: what it acknowledged meanwhile never reached the replica.
+    // The replica's link drops and stays down (a network partition: the replica is paused so that
+    // it cannot reconnect), then the primary dies: what it acknowledged meanwhile is only on it.
+    const partitioned = replica.pid as number;
+    process.kill(partitioned, 'SIGSTOP');
     await redisCli(primary.port, 'CLIENT', 'KILL', 'TYPE', 'replica');
     await sleep(LAG_MS);
     const started = Date.now();
     await primary.kill('SIGKILL');
+    process.kill(partitioned, 'SIGCONT');
     // Sentinel ends the promoted replica's client connections, so each look is a connection of its own.
     while (!(await replicationInfo(replica.port)).includes('role:master')) await sleep(100);
     const promotedAfter = Date.now() - started;
