@@ -1,4 +1,5 @@
 import { execFile } from 'node:child_process';
+import { createHmac, randomBytes } from 'node:crypto';
 import { setTimeout as sleep } from 'node:timers/promises';
 import { promisify } from 'node:util';
 import Redis from 'ioredis';
@@ -6,11 +7,14 @@ import { RedisStore } from '../lib/stores/redis';
 import { RECOMMENDED_REDIS_OPTIONS, waitUntilReady } from './helpers/store-backends';
 import { describeCounts, proveFailover } from './helpers/store-failover-load';
 import { startGuestHost, type GuestHost } from './helpers/store-fault-load';
-import { PrivateRedisServer } from './helpers/store-redis-server';
+import { startClusterServer, stopClusterServers } from './helpers/store-cluster-processes';
+import { freePort, PrivateRedisServer } from './helpers/store-redis-server';
 import { describeWithRedisServer } from './helpers/store-failover-binaries';
 
 const run = promisify(execFile);
 const NAME = 'mdpw';
+/** The cluster example's default proxy secret. */
+const EXAMPLE_SECRET = 'demo-only-secret-0123456789abcdef';
 // No snapshots; a replica's full sync starts at once instead of after diskless sync's 5 s delay.
 const REDIS_ARGS = ['--save', '', '--repl-diskless-sync-delay', '0'];
 /** How long the primary runs cut off from its replica before it is killed. */
@@ -158,4 +162,34 @@ describeWithRedisServer('RedisStore behind Sentinel, the primary killed under lo
     console.log(describeCounts('Sentinel failover, no minReplicas', counts));
     expect(counts.ok).toBeGreaterThan(200);
   }, 90_000);
+
+  test('the cluster example finds the primary through REDIS_SENTINELS and waits for REDIS_MIN_REPLICAS', async () => {
+    set = await SentinelSet.start();
+    const replicaSet = set;
+    const example = await startClusterServer(await freePort(), {
+      WORKERS: '1',
+      REDIS_SENTINELS: replicaSet.sentinels.map((sentinel) => `127.0.0.1:${sentinel.port}`).join(','),
+      REDIS_SENTINEL_NAME: NAME,
+      REDIS_MIN_REPLICAS: '1',
+    });
+    try {
+      expect(example.output()).toContain('RedisStore (minReplicas 1)');
+      const instanceId = `example-${Date.now()}`;
+      const ciphertext = randomBytes(256).toString('base64');
+      const answer = await fetch(`${example.baseUrl}/openstack/latest/password`, {
+        method: 'POST',
+        body: ciphertext,
+        headers: {
+          'X-Instance-ID': instanceId,
+          'X-Tenant-ID': 'project-1',
+          'X-Instance-ID-Signature': createHmac('sha256', EXAMPLE_SECRET).update(instanceId).digest('hex'),
+        },
+      });
+      expect(answer.status).toBe(200);
+      // Acknowledged only once the replica had it.
+      await expect(redisCli(replicaSet.replica.port, 'GET', `mdpw:${instanceId}`)).resolves.toBe(`${ciphertext}\n`);
+    } finally {
+      await stopClusterServers([example]);
+    }
+  }, 60_000);
 });
