@@ -10,7 +10,7 @@ import {
 } from './fixtures';
 
 /** Where a server keeps passwords. */
-export type Backend = 'memory' | 'redis' | 'postgres';
+export type Backend = 'memory' | 'redis' | 'redis-replicas' | 'postgres';
 
 /**
  * Who answers: the package's routers (with helmet's default headers, or with `helmet: false`), the
@@ -55,6 +55,12 @@ const postHeaders = { 'content-type': 'application/x-www-form-urlencoded' };
 // A run-unique prefix keeps fresh instance ids fresh across the rounds of both sides.
 const freshPrefix = `bench-${process.pid}-${Date.now().toString(36)}`;
 let freshCount = 0;
+const freshGuestPost = (): BenchRequest => ({
+  method: 'POST',
+  path: GUEST_PATH,
+  headers: { ...postHeaders, ...guestHeaders(`${freshPrefix}-${++freshCount}`) },
+  body: postedValue,
+});
 
 export const SCENARIOS: readonly Scenario[] = [
   {
@@ -137,6 +143,28 @@ export const SCENARIOS: readonly Scenario[] = [
     expectedBody: STORED_PASSWORD,
     minThroughputRatio: 0.9,
     maxP99Ratio: P99_RATIO,
+  },
+  {
+    id: 'guest-post-redis',
+    title: 'guest POST, a fresh instance each, RedisStore',
+    backend: 'redis',
+    subject: 'router',
+    baseline: 'express',
+    fresh: true,
+    request: freshGuestPost,
+    expectedStatus: 200,
+    expectedBody: '',
+  },
+  {
+    id: 'guest-post-redis-replicas',
+    title: 'guest POST as above, RedisStore `minReplicas: 1` (private primary + replica)',
+    backend: 'redis-replicas',
+    subject: 'router',
+    baseline: 'express',
+    fresh: true,
+    request: freshGuestPost,
+    expectedStatus: 200,
+    expectedBody: '',
   },
   {
     id: 'guest-get-postgres',
