@@ -115,7 +115,8 @@ export class RedisStore implements PasswordStore {
       const [name, ...args] = command;
       return this.#bounded(this.client.call(name, ...args));
     }
-    return this.#bounded(this.#writeAndWait(command));
+    const unconfirmed = `Redis did not confirm the write on ${this.minReplicas} replicas within ${this.timeoutMs} ms; it may have landed.`;
+    return this.#bounded(this.#writeAndWait(command), unconfirmed);
   }
 
   /**
@@ -139,15 +140,14 @@ export class RedisStore implements PasswordStore {
     if (typeof replicas !== 'number' || replicas < this.minReplicas) {
       throw new Error(
         `Redis confirmed the write on ${String(replicas)} of ${this.minReplicas} replicas within ${this.timeoutMs} ms; ` +
-          'it may have landed on the primary alone.',
+          'it may have landed.',
       );
     }
     return reply;
   }
 
-  #bounded<T>(reply: Promise<T>): Promise<T> {
-    const timedOut = () => new Error(`Redis did not answer within ${this.timeoutMs} ms.`);
-    return withTimeout(reply, this.timeoutMs, timedOut).catch((error: unknown) => {
+  #bounded<T>(reply: Promise<T>, timeoutMessage = `Redis did not answer within ${this.timeoutMs} ms.`): Promise<T> {
+    return withTimeout(reply, this.timeoutMs, () => new Error(timeoutMessage)).catch((error: unknown) => {
       throw storeError(error);
     });
   }
