@@ -1,6 +1,7 @@
 import { randomUUID } from 'node:crypto';
 import { createServer, type Server, type Socket } from 'node:net';
 import { setTimeout as sleep } from 'node:timers/promises';
+import { inspect } from 'node:util';
 import { Client, Pool } from 'pg';
 import { OptionsError } from '../lib/options';
 import { PostgresStore } from '../lib/stores/postgres';
@@ -39,7 +40,7 @@ describe('new PostgresStore() options', () => {
 
   test('without pg installed, importing the subpath names the package to install', () => {
     const { status, stderr } = requireWithoutPeers(
-      ['lib/options.ts', 'lib/peer.ts', 'lib/timeout.ts', 'lib/stores/postgres.ts'],
+      ['lib/options.ts', 'lib/peer.ts', 'lib/timeout.ts', 'lib/stores/store-error.ts', 'lib/stores/postgres.ts'],
       'lib/stores/postgres.js',
     );
     expect(status).not.toBe(0);
@@ -94,6 +95,44 @@ describeWithPostgres('PostgresStore on PostgreSQL', () => {
     } finally {
       await admin.query(`DROP SCHEMA "${schema}" CASCADE`);
       await pool.end();
+    }
+  });
+
+  test('close() removes the pool listener the store added and leaves the pool open', async () => {
+    const pool = new Pool({ connectionString: DATABASE_URL, max: 1 });
+    try {
+      const before = pool.listenerCount('error');
+      const stores = [new PostgresStore({ pool }), new PostgresStore({ pool })];
+      expect(pool.listenerCount('error')).toBe(before + 2);
+      await stores[0].close();
+      expect(pool.listenerCount('error')).toBe(before + 1);
+      await stores[1].close();
+      await stores[1].close();
+      expect(pool.listenerCount('error')).toBe(before);
+      expect(pool.ended).toBe(false);
+      await expect(pool.query('SELECT 1 AS one')).resolves.toMatchObject({ rows: [{ one: 1 }] });
+    } finally {
+      await pool.end();
+    }
+  });
+
+  test('a rejection never carries the row: name, code and message only', async () => {
+    const opened = await openPostgresStore('pg_leak');
+    try {
+      // A host's own constraint whose violation PostgreSQL details with the failing row.
+      await admin.query(`ALTER TABLE ${opened.store.table} ADD CHECK (octet_length(value) < 8)`);
+      const value = `s3cret-${randomUUID()}`;
+      const error = (await opened.store.setIfAbsent('vm-1', value).then(
+        () => undefined,
+        (rejection: unknown) => rejection,
+      )) as Error & { code?: string };
+      expect([error.name, error.code, error.message]).toEqual(['error', '23514', expect.stringMatching(/check constraint/)]);
+      const serialised = inspect(error, { depth: 10, showHidden: true }) + JSON.stringify(error);
+      expect(serialised).not.toContain(value);
+      expect(serialised).not.toContain(Buffer.from(value).toString('hex'));
+      expect(serialised).not.toContain('vm-1');
+    } finally {
+      await opened.close();
     }
   });
 
@@ -160,12 +199,6 @@ describeWithPostgres('PostgresStore on PostgreSQL', () => {
       while (opened.pool.idleCount > 0) await sleep(10);
       expect(warnings).toEqual([expect.stringContaining('terminating connection due to administrator command')]);
       await expect(opened.store.setIfAbsent(randomUUID(), 'after')).resolves.toBe(true);
-    });
-
-    test('the store has no close(), and the pool stays open after use', async () => {
-      expect((opened.store as { close?: unknown }).close).toBeUndefined();
-      await opened.store.get('any');
-      expect(opened.pool.ended).toBe(false);
     });
   });
 });

@@ -20,6 +20,11 @@ describe('new RedisStore() options', () => {
     ['a misspelt option', { client, prefx: 'a:' }, 'ERR_UNKNOWN_OPTION', 'Did you mean `prefix`?'],
     ['a prefix that is not a string', { client, prefix: 7 }, 'ERR_INVALID_OPTION', '`prefix` must be a string'],
     ['a timeout of 0', { client, timeoutMs: 0 }, 'ERR_INVALID_OPTION', '`timeoutMs` must be an integer'],
+    ['minReplicas below 0', { client, minReplicas: -1 }, 'ERR_INVALID_OPTION', '`minReplicas` must be an integer from 0 to 100'],
+    ['minReplicas not an integer', { client, minReplicas: 1.5 }, 'ERR_INVALID_OPTION', '`minReplicas` must be an integer'],
+    ['minReplicas as a string', { client, minReplicas: '1' }, 'ERR_INVALID_OPTION', '`minReplicas` must be an integer'],
+    ['minReplicas over 100', { client, minReplicas: 101 }, 'ERR_INVALID_OPTION', '`minReplicas` must be an integer'],
+    ['a misspelt minReplicas', { client, minReplica: 1 }, 'ERR_UNKNOWN_OPTION', 'Did you mean `minReplicas`?'],
   ])('%s is refused, saying what to pass', (_case, options, code, message) => {
     const create = () => new RedisStore(options as never);
     expect(create).toThrow(OptionsError);
@@ -27,14 +32,14 @@ describe('new RedisStore() options', () => {
     expect(() => create()).toThrow(expect.objectContaining({ code }));
   });
 
-  test('defaults: prefix mdpw:, 2000 ms', () => {
+  test('defaults: prefix mdpw:, 2000 ms, no replica waited for', () => {
     const store = new RedisStore({ client });
-    expect([store.prefix, store.timeoutMs]).toEqual(['mdpw:', 2000]);
+    expect([store.prefix, store.timeoutMs, store.minReplicas]).toEqual(['mdpw:', 2000, 0]);
   });
 
   test('without ioredis installed, importing the subpath names the package to install', () => {
     const { status, stderr } = requireWithoutPeers(
-      ['lib/options.ts', 'lib/peer.ts', 'lib/timeout.ts', 'lib/stores/redis.ts'],
+      ['lib/options.ts', 'lib/peer.ts', 'lib/timeout.ts', 'lib/stores/store-error.ts', 'lib/stores/redis.ts'],
       'lib/stores/redis.js',
     );
     expect(status).not.toBe(0);

@@ -1,5 +1,6 @@
 import { randomBytes, randomUUID } from 'node:crypto';
 import { setTimeout as sleep } from 'node:timers/promises';
+import { PasswordService } from '../lib/service';
 import { MemoryStore } from '../lib/stores/memory';
 import type { PasswordStore } from '../lib/types';
 import { openPostgresStore, openRedisStore, type OpenedStore } from './helpers/store-backends';
@@ -146,6 +147,23 @@ describe.each(backends)('$name', (backend) => {
       const winners = candidates.filter((_, index) => results[index]);
       expect(winners).toHaveLength(1);
       await expect(store.get(id)).resolves.toBe(winners[0]);
+    });
+
+    test('ids with a lone surrogate are refused by the service, so they never share one password', async () => {
+      const service = new PasswordService({ store, format: 'text' });
+      const suffix = randomUUID();
+      const [high, low, replaced] = [`vm\uD800${suffix}`, `vm\uDC00${suffix}`, `vm\uFFFD${suffix}`];
+      for (const id of [high, low]) {
+        await expect(service.setOnce(id, 'for one of them')).rejects.toThrow('well-formed UTF-16');
+        await expect(service.overwrite(id, 'for one of them')).rejects.toThrow('well-formed UTF-16');
+        await expect(service.get(id)).rejects.toThrow('well-formed UTF-16');
+        await expect(service.clear(id)).rejects.toThrow('well-formed UTF-16');
+      }
+      await expect(store.get(replaced)).resolves.toBeUndefined();
+      // The well-formed neighbours stay apart.
+      await expect(service.setOnce(`vm\uD800\uDC00${suffix}`, 'pair')).resolves.toBe(true);
+      await expect(service.setOnce(replaced, 'replacement')).resolves.toBe(true);
+      await expect(service.get(`vm\uD800\uDC00${suffix}`)).resolves.toBe('pair');
     });
   });
 });

@@ -5,12 +5,15 @@ import { MemoryStore, type PasswordStore } from '../lib';
 import { PostgresStore } from '../lib/stores/postgres';
 import { RedisStore } from '../lib/stores/redis';
 import { INSTANCE_ID, STORED_PASSWORD } from './fixtures';
+import { startReplicatedRedis } from './redis-replicas';
 import type { Backend } from './scenarios';
 
 /** Where the Redis and PostgreSQL scenarios keep their data: unique per run, removed afterwards. */
 export interface BackendNames {
   readonly redisUrl: string;
   readonly redisPrefix: string;
+  /** A private primary with one replica, for the `minReplicas: 1` rows. */
+  readonly replicatedRedisUrl: string;
   readonly databaseUrl: string;
   readonly table: string;
 }
@@ -65,6 +68,21 @@ export async function openBackend(backend: Backend, names: BackendNames): Promis
         close: async () => void (await client.quit()),
       };
     }
+    case 'redis-replicas': {
+      // The hand-written route waits for the replica as the store does, in one pipeline.
+      const client = await connectRedis(names.replicatedRedisUrl);
+      const prefix = names.redisPrefix;
+      return {
+        store: new RedisStore({ client, prefix, minReplicas: 1 }),
+        read: (id) => client.get(prefix + id),
+        setIfAbsent: async (id, value) => {
+          const [[, stored], [, replicas]] = (await client.pipeline().set(prefix + id, value, 'NX').wait(1, 2000).exec()) ?? [];
+          if (stored === 'OK' && replicas !== 1) throw new Error('the replica did not confirm');
+          return stored === 'OK';
+        },
+        close: async () => void (await client.quit()),
+      };
+    }
     case 'postgres': {
       const pool = new Pool({ connectionString: names.databaseUrl });
       const { table } = names;
@@ -95,14 +113,20 @@ export interface PreparedBackends {
 
 export async function prepareBackends(): Promise<PreparedBackends> {
   const unique = `${process.pid}_${randomBytes(4).toString('hex')}`;
+  const unavailable: Partial<Record<Backend, string>> = {};
+  const cleanups: Array<() => Promise<void>> = [];
+  const replicated = await startReplicatedRedis().catch((error: Error) => {
+    unavailable['redis-replicas'] = `a private Redis primary and replica: ${error.message}`;
+    return undefined;
+  });
+  if (replicated) cleanups.push(() => replicated.stop());
   const names: BackendNames = {
     redisUrl: process.env.REDIS_URL ?? 'redis://127.0.0.1:6379',
     redisPrefix: `mdpw-bench:${unique}:`,
+    replicatedRedisUrl: replicated?.url ?? '',
     databaseUrl: process.env.DATABASE_URL ?? 'postgres://postgres@127.0.0.1:5432/test',
     table: `mdpw_bench_${unique}`,
   };
-  const unavailable: Partial<Record<Backend, string>> = {};
-  const cleanups: Array<() => Promise<void>> = [];
 
   try {
     const client = await connectRedis(names.redisUrl);

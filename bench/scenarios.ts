@@ -11,7 +11,7 @@ import {
 } from './fixtures';
 
 /** Where a server keeps passwords. */
-export type Backend = 'memory' | 'redis' | 'postgres';
+export type Backend = 'memory' | 'redis' | 'redis-replicas' | 'postgres';
 
 /**
  * Who answers: the package's routers (with their default headers, with `helmet: false`, or with the
@@ -112,6 +112,12 @@ const postHeaders = { 'content-type': 'application/x-www-form-urlencoded' };
 // A run-unique prefix keeps fresh instance ids fresh across the rounds of both sides.
 const freshPrefix = `bench-${process.pid}-${Date.now().toString(36)}`;
 let freshCount = 0;
+const freshGuestPost = (): BenchRequest => ({
+  method: 'POST',
+  path: GUEST_PATH,
+  headers: { ...postHeaders, ...guestHeaders(`${freshPrefix}-${++freshCount}`) },
+  body: postedValue,
+});
 
 /** A guest POST for an instance that has no password yet. */
 export const freshPost = (): BenchRequest => ({
@@ -210,6 +216,28 @@ export const SCENARIOS: readonly Scenario[] = [
     expectedBody: STORED_PASSWORD,
     minThroughputRatio: OTHER_RATIO,
     maxP99Ratio: P99_RATIO,
+  },
+  {
+    id: 'guest-post-redis',
+    title: 'guest POST, a fresh instance each, RedisStore',
+    backend: 'redis',
+    subject: 'router',
+    baseline: 'express',
+    fresh: true,
+    request: freshGuestPost,
+    expectedStatus: 200,
+    expectedBody: '',
+  },
+  {
+    id: 'guest-post-redis-replicas',
+    title: 'guest POST as above, RedisStore `minReplicas: 1` (private primary + replica)',
+    backend: 'redis-replicas',
+    subject: 'router',
+    baseline: 'express',
+    fresh: true,
+    request: freshGuestPost,
+    expectedStatus: 200,
+    expectedBody: '',
   },
   {
     id: 'guest-get-postgres',

@@ -4,14 +4,18 @@
  * (Redis or PostgreSQL) decides it.
  *
  *   REDIS_URL=redis://127.0.0.1:6379 node dist/examples/cluster.js
+ *   REDIS_SENTINELS=10.0.0.1:26379,10.0.0.2:26379,10.0.0.3:26379 REDIS_SENTINEL_NAME=mymaster \
+ *     REDIS_MIN_REPLICAS=1 node dist/examples/cluster.js
  *   DATABASE_URL=postgres://postgres@127.0.0.1:5432/test node dist/examples/cluster.js
  *
  * `GET /metrics` answers the password metrics of all workers together (examples/cluster-metrics.ts).
  *
  * Environment: PORT (8775), HOST (127.0.0.1), WORKERS (the CPU count), METADATA_PROXY_SECRET (the
  * proxy's shared secret), OWNER_TOKEN (the owner's bearer token), REDIS_PREFIX ('mdpw:'),
- * PASSWORD_TABLE ('instance_passwords'), NODE_CLUSTER_SCHED_POLICY (Node's own: 'none' or 'rr';
- * this example defaults to 'none' on Linux, see `scheduleAccepts`).
+ * REDIS_SENTINELS (host:port list, instead of REDIS_URL), REDIS_SENTINEL_NAME ('mymaster'),
+ * REDIS_MIN_REPLICAS (0; replicas that must confirm each write), PASSWORD_TABLE ('instance_passwords'),
+ * NODE_CLUSTER_SCHED_POLICY (Node's own: 'none' or 'rr'; this example defaults to 'none' on Linux,
+ * see `scheduleAccepts`).
  */
 import cluster from 'node:cluster';
 import { timingSafeEqual } from 'node:crypto';
@@ -45,14 +49,34 @@ interface SharedStore {
   close(): Promise<void>;
 }
 
+/** `host:port,host:port` as ioredis's `sentinels`. */
+function parseSentinels(list: string): Array<{ host: string; port: number }> {
+  return list.split(',').map((address) => {
+    const colon = address.lastIndexOf(':');
+    const port = Number(address.slice(colon + 1));
+    if (colon < 1 || !Number.isInteger(port)) throw new Error(`REDIS_SENTINELS: expected host:port, got "${address}".`);
+    return { host: address.slice(0, colon).trim(), port };
+  });
+}
+
+/** A Redis client on REDIS_URL, or on the primary the sentinels of REDIS_SENTINELS name. */
+function redisClient(): Redis {
+  // Fail at once while Redis is unreachable (503) instead of queueing writes that land later.
+  const options = { enableOfflineQueue: false, maxRetriesPerRequest: 0 };
+  if (!env.REDIS_SENTINELS) return new Redis(env.REDIS_URL as string, options);
+  const sentinels = parseSentinels(env.REDIS_SENTINELS);
+  return new Redis({ sentinels, name: env.REDIS_SENTINEL_NAME ?? 'mymaster', ...options });
+}
+
 async function openStore(): Promise<SharedStore> {
-  if (env.REDIS_URL) {
-    // Fail at once while Redis is unreachable (503) instead of queueing writes that land later.
-    const client = new Redis(env.REDIS_URL, { enableOfflineQueue: false, maxRetriesPerRequest: 0 });
+  if (env.REDIS_URL || env.REDIS_SENTINELS) {
+    const client = redisClient();
     client.on('error', (error) => console.warn(`worker ${process.pid}: Redis: ${error.message}`));
     await new Promise((resolve) => client.once('ready', resolve));
-    const store = new RedisStore({ client, prefix: env.REDIS_PREFIX ?? 'mdpw:' });
-    return { store, name: 'RedisStore', close: async () => void (await client.quit()) };
+    const minReplicas = env.REDIS_MIN_REPLICAS === undefined ? undefined : Number(env.REDIS_MIN_REPLICAS);
+    const store = new RedisStore({ client, prefix: env.REDIS_PREFIX ?? 'mdpw:', minReplicas });
+    const name = minReplicas ? `RedisStore (minReplicas ${minReplicas})` : 'RedisStore';
+    return { store, name, close: async () => void (await client.quit()) };
   }
   if (env.DATABASE_URL) {
     const pool = new Pool({ connectionString: env.DATABASE_URL, max: 10 });
@@ -61,7 +85,7 @@ async function openStore(): Promise<SharedStore> {
     await store.migrate();
     return { store, name: 'PostgresStore', close: () => pool.end() };
   }
-  throw new Error('Set REDIS_URL or DATABASE_URL.');
+  throw new Error('Set REDIS_URL, REDIS_SENTINELS or DATABASE_URL.');
 }
 
 /** The owner, when the request carries `OWNER_TOKEN` as `X-Auth-Token` or `Authorization: Bearer`. */
@@ -118,8 +142,8 @@ function scheduleAccepts(): void {
 }
 
 function startPrimary(): void {
-  if (!env.REDIS_URL && !env.DATABASE_URL) {
-    console.error('Set REDIS_URL or DATABASE_URL: workers can share only a Redis or PostgreSQL store.');
+  if (!env.REDIS_URL && !env.REDIS_SENTINELS && !env.DATABASE_URL) {
+    console.error('Set REDIS_URL, REDIS_SENTINELS or DATABASE_URL: workers can share only a Redis or PostgreSQL store.');
     process.exit(1);
   }
   if (!Number.isInteger(workers) || workers < 1) {

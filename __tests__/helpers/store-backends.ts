@@ -72,6 +72,7 @@ export async function openPostgresStore(
     pool,
     async close() {
       await pool.query(`DROP TABLE IF EXISTS ${store.table}`);
+      await store.close();
       await pool.end();
     },
   };

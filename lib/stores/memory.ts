@@ -1,27 +1,22 @@
+import { decodeCanonicalBase64 } from '../base64';
 import type { PasswordStore } from '../types';
 
 const SWEEP_INTERVAL_MS = 60_000;
 
-// Canonical base64 is kept as the latin1 string of its bytes (one heap byte per ciphertext byte
-// instead of 4/3), behind a NUL tag; a raw value that starts with a tag character is escaped.
+// A ciphertext (canonical base64) is kept as the latin1 string of its bytes behind a NUL tag: one
+// heap byte per ciphertext byte instead of 4/3. A value that starts with a tag character is escaped.
 const PACKED = '\u0000';
 const ESCAPED = '\u0001';
-const CANONICAL_BASE64 = /^(?:[A-Za-z0-9+/]{4})+(?:[A-Za-z0-9+/]{2}==|[A-Za-z0-9+/]{3}=)?$/;
 const ONE_BYTE = /^[^\u0100-\uffff]*$/;
 
 function pack(value: string): string {
-  if (value.length >= 16 && CANONICAL_BASE64.test(value)) {
-    // The tag is decoded into the same buffer: `PACKED + text` would keep a two-piece string.
-    const packed = Buffer.allocUnsafe(1 + Math.ceil((value.length * 3) / 4));
-    packed[0] = 0;
-    const length = 1 + packed.write(value, 1, 'base64');
-    if (packed.toString('base64', 1, length) === value) return packed.toString('latin1', 0, length);
-  }
+  const bytes = decodeCanonicalBase64(value);
+  if (bytes) return PACKED + bytes.toString('latin1');
   return value.startsWith(PACKED) || value.startsWith(ESCAPED) ? ESCAPED + value : value;
 }
 
 function unpack(stored: string): string {
-  if (stored.startsWith(PACKED)) return Buffer.from(stored, 'latin1').toString('base64', 1);
+  if (stored.startsWith(PACKED)) return Buffer.from(stored.slice(1), 'latin1').toString('base64');
   return stored.startsWith(ESCAPED) ? stored.slice(1) : stored;
 }
 

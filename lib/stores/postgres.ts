@@ -3,6 +3,7 @@ import { checkKnownOptions, optionalInteger, OptionsError } from '../options';
 import type { Logger, PasswordStore } from '../types';
 import { requirePeer } from '../peer';
 import { withTimeout } from '../timeout';
+import { storeError } from './store-error';
 
 requirePeer('pg', 'postgres');
 
@@ -72,6 +73,7 @@ export class PostgresStore implements PasswordStore {
   /** Milliseconds each call may take before it rejects. */
   readonly timeoutMs: number;
   readonly #sql: Record<'get' | 'setIfAbsent' | 'set' | 'delete', string>;
+  readonly #onPoolError: (error: Error) => void;
 
   constructor(options: PostgresStoreOptions) {
     checkKnownOptions(WHERE, options, ['pool', 'table', 'timeoutMs', 'logger']);
@@ -98,11 +100,20 @@ export class PostgresStore implements PasswordStore {
       delete: `DELETE FROM ${t} WHERE id = $1 RETURNING ${LIVE} AS live`,
     };
     // Without a listener, an idle connection that the server terminates crashes the process.
-    this.pool.on('error', (error: Error) => {
+    this.#onPoolError = (error: Error) => {
       logger.warn(
         `express-metadata-password: a pooled PostgreSQL connection failed and was discarded: ${error.message}`,
       );
-    });
+    };
+    this.pool.on('error', this.#onPoolError);
+  }
+
+  /**
+   * Stops listening for the pool's `'error'` events. The pool stays open: it is the host's, and the
+   * host ends it (after this, with its own `'error'` listener if it keeps using the pool).
+   */
+  async close(): Promise<void> {
+    this.pool.removeListener('error', this.#onPoolError);
   }
 
   /**
@@ -142,7 +153,11 @@ export class PostgresStore implements PasswordStore {
     return rows.some((row) => row.live);
   }
 
-  /** Runs one statement (one implicit transaction) on a pooled connection, within `timeoutMs`. */
+  /**
+   * Runs one statement (one implicit transaction, so committed, with the session's
+   * `synchronous_commit`, before it answers) on a pooled connection, within `timeoutMs`. The store
+   * never changes a session setting, so a synchronous standby confirms every write it acknowledges.
+   */
   #query<R extends QueryResultRow = QueryResultRow>(text: string, values?: unknown[]): Promise<QueryResult<R>> {
     const deadline = Date.now() + this.timeoutMs;
     let abandoned = false;
@@ -170,6 +185,8 @@ export class PostgresStore implements PasswordStore {
     return withTimeout(run(), this.timeoutMs, () => {
       abandoned = true;
       return new Error(`PostgreSQL did not answer within ${this.timeoutMs} ms.`);
+    }).catch((error: unknown) => {
+      throw storeError(error);
     });
   }
 }

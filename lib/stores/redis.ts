@@ -3,6 +3,7 @@ import { checkKnownOptions, optionalInteger, OptionsError } from '../options';
 import type { PasswordStore } from '../types';
 import { requirePeer } from '../peer';
 import { withTimeout } from '../timeout';
+import { storeError } from './store-error';
 
 requirePeer('ioredis', 'redis');
 
@@ -18,6 +19,13 @@ export interface RedisStoreOptions {
   readonly prefix?: string;
   /** Milliseconds each call may take before it rejects. Default 2000. */
   readonly timeoutMs?: number;
+  /**
+   * Replicas that must confirm a write (a set-once that stored, an overwrite, a clear that removed)
+   * before it is acknowledged, by Redis `WAIT` on the node that took the write, within `timeoutMs`.
+   * Fewer is a rejection (the write may have landed on the primary alone). With 1 or more, a
+   * Sentinel or Cluster failover loses no acknowledged write. Default 0: acknowledged by the primary.
+   */
+  readonly minReplicas?: number;
 }
 
 const WHERE = 'new RedisStore()';
@@ -37,11 +45,22 @@ function checkClient(client: unknown): asserts client is Redis | Cluster {
   );
 }
 
+/** The most replicas `minReplicas` may ask for. */
+const MAX_REPLICAS = 100;
+
+type Write = ['set', string, string, ...(string | number)[]] | ['del', string];
+
 /**
  * A store in Redis, shared by every process and node that uses the same Redis: set-once is
  * `SET key value NX`, atomic in Redis itself. Each password is one string key, `prefix` + instance
  * id, with a `PX` expiry when the service has a `ttl`. Every call rejects when Redis fails or does
- * not answer within `timeoutMs`.
+ * not answer within `timeoutMs`, with an error that keeps Redis's name, code and message but never
+ * the command's arguments.
+ *
+ * With `minReplicas`, each write is pipelined with `WAIT`: one pipeline goes to one connection, the
+ * one of the node that owns the key (Cluster included), and ioredis never resends a pipeline's tail
+ * on a new connection, where a `WAIT` would confirm nothing. `WAIT` holds that connection while it
+ * waits, so commands sent behind it wait too.
  */
 export class RedisStore implements PasswordStore {
   /** The client the store sends its commands through (the host's; never closed by the store). */
@@ -50,17 +69,21 @@ export class RedisStore implements PasswordStore {
   readonly prefix: string;
   /** Milliseconds each call may take before it rejects. */
   readonly timeoutMs: number;
+  /** Replicas that must confirm each write. */
+  readonly minReplicas: number;
 
   constructor(options: RedisStoreOptions) {
-    checkKnownOptions(WHERE, options, ['client', 'prefix', 'timeoutMs']);
+    checkKnownOptions(WHERE, options, ['client', 'prefix', 'timeoutMs', 'minReplicas']);
     checkClient(options.client);
     if (options.prefix !== undefined && typeof options.prefix !== 'string') {
       throw new OptionsError('ERR_INVALID_OPTION', `${WHERE}: \`prefix\` must be a string such as 'mdpw:'.`);
     }
     optionalInteger(WHERE, 'timeoutMs', options.timeoutMs, 1, 600_000, 'milliseconds');
+    optionalInteger(WHERE, 'minReplicas', options.minReplicas, 0, MAX_REPLICAS, 'replicas');
     this.client = options.client;
     this.prefix = options.prefix ?? 'mdpw:';
     this.timeoutMs = options.timeoutMs ?? 2000;
+    this.minReplicas = options.minReplicas ?? 0;
   }
 
   async get(id: string): Promise<string | undefined> {
@@ -69,28 +92,63 @@ export class RedisStore implements PasswordStore {
   }
 
   async setIfAbsent(id: string, value: string, ttlMs?: number): Promise<boolean> {
-    const key = this.#key(id);
-    const reply =
-      ttlMs === undefined
-        ? this.client.set(key, value, 'NX')
-        : this.client.set(key, value, 'PX', ttlMs, 'NX');
-    return (await this.#bounded(reply)) === 'OK';
+    const expiry = ttlMs === undefined ? [] : ['PX', ttlMs];
+    return (await this.#write(['set', this.#key(id), value, ...expiry, 'NX'])) === 'OK';
   }
 
   async set(id: string, value: string, ttlMs?: number): Promise<void> {
-    const key = this.#key(id);
-    await this.#bounded(ttlMs === undefined ? this.client.set(key, value) : this.client.set(key, value, 'PX', ttlMs));
+    const expiry = ttlMs === undefined ? [] : ['PX', ttlMs];
+    await this.#write(['set', this.#key(id), value, ...expiry]);
   }
 
   async delete(id: string): Promise<boolean> {
-    return (await this.#bounded(this.client.del(this.#key(id)))) === 1;
+    return (await this.#write(['del', this.#key(id)])) === 1;
   }
 
   #key(id: string): string {
     return this.prefix + id;
   }
 
-  #bounded<T>(reply: Promise<T>): Promise<T> {
-    return withTimeout(reply, this.timeoutMs, () => new Error(`Redis did not answer within ${this.timeoutMs} ms.`));
+  /** Runs one write; with `minReplicas`, resolves only once that many replicas confirmed a change. */
+  #write(command: Write): Promise<unknown> {
+    if (this.minReplicas === 0) {
+      const [name, ...args] = command;
+      return this.#bounded(this.client.call(name, ...args));
+    }
+    const unconfirmed = `Redis did not confirm the write on ${this.minReplicas} replicas within ${this.timeoutMs} ms; it may have landed.`;
+    return this.#bounded(this.#writeAndWait(command), unconfirmed);
+  }
+
+  /**
+   * Answers from the write's own reply: at once when it changed nothing (or failed), else once the
+   * `WAIT` behind it confirmed `minReplicas` replicas.
+   */
+  async #writeAndWait(command: Write): Promise<unknown> {
+    let onWrite: (outcome: [Error | null, unknown]) => void = () => {};
+    const written = new Promise<[Error | null, unknown]>((resolve) => (onWrite = resolve));
+    const pipeline = this.client.pipeline([
+      [...command, (error: Error | null, reply: unknown) => onWrite([error, reply])],
+      ['wait', this.minReplicas, this.timeoutMs],
+    ]);
+    const waited = pipeline.exec();
+    waited.catch(() => {});
+    const [writeError, reply] = await written;
+    if (writeError) throw writeError;
+    if (reply !== 'OK' && reply !== 1) return reply;
+    const [waitError, replicas] = (await waited)?.[1] ?? [new Error('Redis ran no WAIT.')];
+    if (waitError) throw waitError;
+    if (typeof replicas !== 'number' || replicas < this.minReplicas) {
+      throw new Error(
+        `Redis confirmed the write on ${String(replicas)} of ${this.minReplicas} replicas within ${this.timeoutMs} ms; ` +
+          'it may have landed.',
+      );
+    }
+    return reply;
+  }
+
+  #bounded<T>(reply: Promise<T>, timeoutMessage = `Redis did not answer within ${this.timeoutMs} ms.`): Promise<T> {
+    return withTimeout(reply, this.timeoutMs, () => new Error(timeoutMessage)).catch((error: unknown) => {
+      throw storeError(error);
+    });
   }
 }
