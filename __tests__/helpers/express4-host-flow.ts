@@ -128,7 +128,7 @@ export async function expectAdopterFlow(url: string, fixture: HostFixture, event
 
   // Who acted: the guest by its instance id, owners by their Keystone user id.
   const about = (type: string) => events().filter((event) => event.type === type && event.instanceId === server.id);
-  await until(() => about('password.cleared').length > 0 && about('password.read').length >= 2 && about('password.set').length >= 2);
+  await until(() => about('password.cleared').length > 0 && about('password.read').length >= 3 && about('password.set').length >= 2 && about('password.conflict').length >= 1);
   expect(about('password.set').map((event) => event.principalId)).toEqual([server.id, server.id]);
   expect(about('password.conflict').map((event) => event.principalId)).toEqual([server.id]);
   expect(about('password.read').map((event) => event.principalId)).toEqual([server.id, 'alice', 'alice']);
