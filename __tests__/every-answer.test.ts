@@ -7,9 +7,7 @@ import { listen, rawRequest } from './helpers/raw-http';
 /** The headers every answer of the routers carries by default, and nothing page-only. */
 const API_HEADERS = {
   'content-security-policy': "default-src 'none';frame-ancestors 'none'",
-  'cross-origin-resource-policy': 'same-origin',
   'referrer-policy': 'no-referrer',
-  'strict-transport-security': 'max-age=31536000; includeSubDomains',
   'x-content-type-options': 'nosniff',
   'cache-control': 'no-store',
 };
@@ -22,6 +20,8 @@ const PAGE_ONLY_HEADERS = [
   'origin-agent-cluster',
   'cross-origin-opener-policy',
   'cross-origin-embedder-policy',
+  'cross-origin-resource-policy',
+  'strict-transport-security',
 ];
 
 function expectOwnAnswer(headers: Record<string, string | undefined>): void {

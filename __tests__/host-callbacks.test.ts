@@ -24,6 +24,11 @@ const FAILURES = {
       throw new Error('hook down');
     },
   }),
+  'returns an object whose then getter throws': () => ({
+    get then(): never {
+      throw new Error('hook down');
+    },
+  }),
 } satisfies Record<string, () => unknown>;
 
 /** Records unhandled rejections while a test runs: each one would end a Node 20 process. */

@@ -1,7 +1,7 @@
 import type { Request, Response } from 'express';
 import { isAnswerable, passwordError, type PasswordError } from './errors';
 import { isInstanceId } from './instance-id';
-import type { Diagnostics } from './logging';
+import { isThenable, type Diagnostics } from './logging';
 import type { RateLimiter } from './rate-limit';
 import type { PasswordService } from './service';
 import type { Awaitable, InstanceRef, Principal } from './types';
@@ -56,7 +56,9 @@ export class Access<P extends Principal, C> {
     const rules = this.#rules;
     const principal: unknown = await this.#run('authenticate', request, () => rules.authenticate(req));
     if (typeof principal !== 'object' || principal === null) throw this.deny(request, rules.unauthenticated());
-    request.principalId = await this.#principalId(principal as P, request);
+    request.principalId = rules.principalId
+      ? await this.#namedBy(rules.principalId, principal as P, request)
+      : this.#defaultPrincipalId(principal);
     return principal as P;
   }
 
@@ -78,16 +80,17 @@ export class Access<P extends Principal, C> {
     return found as InstanceRef;
   }
 
-  /** Counts the request against the rate limit under `key`; rejects with 429 past it. */
-  async limit(req: Request, res: Response, request: RequestState, key: string): Promise<void> {
+  /**
+   * Counts the request against the rate limit under `key`; rejects with 429 past it. Without a
+   * limit there is nothing to wait for.
+   */
+  limit(req: Request, res: Response, request: RequestState, key: string): Promise<void> | undefined {
     const limiter = this.#rules.limiter;
-    if (!limiter) return;
-    try {
-      await limiter(req, res, key);
-    } catch (error) {
+    if (!limiter) return undefined;
+    return limiter(req, res, key).catch((error: unknown) => {
       if (isAnswerable(error) && error.status === 429) this.deny(request, error);
       throw error;
-    }
+    });
   }
 
   /** Reports `error` as an `access.denied` event and returns it, to be thrown. */
@@ -96,12 +99,16 @@ export class Access<P extends Principal, C> {
     return error;
   }
 
-  async #principalId(principal: P, request: RequestState): Promise<string | undefined> {
-    const { principalId } = this.#rules;
-    if (principalId) {
-      const id: unknown = await this.#run('principalId', request, () => principalId(principal));
-      return typeof id === 'string' ? id : undefined;
-    }
+  async #namedBy(
+    principalId: (principal: P) => Awaitable<string | undefined>,
+    principal: P,
+    request: RequestState,
+  ): Promise<string | undefined> {
+    const id: unknown = await this.#run('principalId', request, () => principalId(principal));
+    return typeof id === 'string' ? id : undefined;
+  }
+
+  #defaultPrincipalId(principal: object): string | undefined {
     const id = defaultPrincipalId(principal);
     if (id === undefined && !this.#warnedAnonymous) {
       this.#warnedAnonymous = true;
@@ -113,17 +120,31 @@ export class Access<P extends Principal, C> {
     return id;
   }
 
-  /** Runs a hook of the host: a `PasswordError` is its answer, anything else a logged 500. */
-  async #run<T>(name: string, request: RequestState, hook: () => Awaitable<T>): Promise<T> {
+  /**
+   * Runs a hook of the host: a `PasswordError` is its answer, anything else a logged 500. A
+   * synchronous hook's result is used as it is; only a thenable is waited for.
+   */
+  #run<T>(name: string, request: RequestState, hook: () => Awaitable<T>): T | Promise<T> {
+    let result: Awaitable<T>;
+    let thenable: boolean;
     try {
-      return await hook();
+      result = hook();
+      thenable = isThenable(result);
     } catch (error) {
-      if (isAnswerable(error)) {
-        if (error.status === 401 || error.status === 403 || error.status === 404) this.deny(request, error);
-        throw error;
-      }
-      this.#rules.log.error(`the ${name} hook failed; answered 500.`, error);
-      throw internalError();
+      throw this.#failure(name, request, error);
     }
+    if (!thenable) return result as T;
+    return Promise.resolve(result).catch((error: unknown) => {
+      throw this.#failure(name, request, error);
+    });
+  }
+
+  #failure(name: string, request: RequestState, error: unknown): PasswordError {
+    if (isAnswerable(error)) {
+      if (error.status === 401 || error.status === 403 || error.status === 404) this.deny(request, error);
+      return error;
+    }
+    this.#rules.log.error(`the ${name} hook failed; answered 500.`, error);
+    return internalError();
   }
 }

@@ -1,4 +1,4 @@
-import { decodeCanonicalBase64 } from './base64';
+import { canonicalBase64Length } from './base64';
 import { passwordError } from './errors';
 import type { PasswordFormat } from './types';
 
@@ -38,17 +38,17 @@ export function normalizePassword(value: unknown, format: PasswordFormat, maxByt
 }
 
 function checkCiphertext(value: string): void {
-  const decoded = decodeCanonicalBase64(value);
-  if (decoded === undefined) {
+  const bytes = canonicalBase64Length(value);
+  if (bytes === undefined) {
     throw passwordError(
       'INVALID_PASSWORD',
       'The password is not base64 (standard alphabet, padded, canonical): post the RSA-encrypted password, not plaintext.',
     );
   }
-  if (decoded.length < MIN_CIPHERTEXT_BYTES || decoded.length > MAX_CIPHERTEXT_BYTES) {
+  if (bytes < MIN_CIPHERTEXT_BYTES || bytes > MAX_CIPHERTEXT_BYTES) {
     throw passwordError(
       'INVALID_PASSWORD',
-      `The password decodes to ${decoded.length} bytes; one RSA-encrypted block is ${MIN_CIPHERTEXT_BYTES} to ${MAX_CIPHERTEXT_BYTES} bytes: post the encrypted password, not plaintext.`,
+      `The password decodes to ${bytes} bytes; one RSA-encrypted block is ${MIN_CIPHERTEXT_BYTES} to ${MAX_CIPHERTEXT_BYTES} bytes: post the encrypted password, not plaintext.`,
     );
   }
 }

@@ -3,19 +3,20 @@ import helmet, { type HelmetOptions } from 'helmet';
 
 /**
  * helmet set for API answers, which are text and JSON and never rendered as pages: a policy that
- * allows nothing to load or frame them, no sniffing, no referrer, HTTPS only, same-origin
- * embedding; none of helmet's page-only headers (script and style sources, XSS filter, DNS
- * prefetch, download options, cross-domain policies, origin clustering, opener and embedder
- * policies), which mean nothing on a `text/plain` password.
+ * allows nothing to load or frame them, no sniffing, no referrer. None of helmet's page-only headers
+ * (script and style sources, XSS filter, DNS prefetch, download options, cross-domain policies,
+ * origin clustering, opener, embedder and resource policies), which mean nothing on a `text/plain`
+ * password; nor Strict-Transport-Security, which speaks for the whole origin and so belongs to the
+ * host's TLS front, not to two routes.
  */
 export const API_HELMET_OPTIONS: Readonly<HelmetOptions> = {
   contentSecurityPolicy: { useDefaults: false, directives: { defaultSrc: ["'none'"], frameAncestors: ["'none'"] } },
   crossOriginEmbedderPolicy: false,
   crossOriginOpenerPolicy: false,
-  crossOriginResourcePolicy: { policy: 'same-origin' },
+  crossOriginResourcePolicy: false,
   originAgentCluster: false,
   referrerPolicy: { policy: 'no-referrer' },
-  strictTransportSecurity: { maxAge: 31_536_000, includeSubDomains: true },
+  strictTransportSecurity: false,
   xContentTypeOptions: true,
   xDnsPrefetchControl: false,
   xDownloadOptions: false,
