@@ -331,6 +331,10 @@ describe('abuse: random requests against both routers', () => {
             expect(stored).toBe(validValue(sent));
           } else if (abuse.route === 'owner' && abuse.method === 'DELETE' && answer?.status === 204) {
             expect(stored).toBeUndefined();
+          } else if (abuse.route === 'owner' && abuse.method === 'DELETE' && abuse.framing === 'short-claim' && !ours) {
+            // As above: Node's parser may refuse the bytes past the claimed length before the
+            // router answers the DELETE it had already passed on; the clear may or may not be done.
+            expect([before, undefined]).toContain(stored);
           } else {
             expect(stored).toBe(before);
           }

@@ -1,12 +1,12 @@
 import { Router, type Request, type Response } from 'express';
-import { param } from 'express-validator';
 import { Access, type RequestState } from './access';
 import { Answers, sendEmpty, sendJson } from './answers';
 import { passwordError } from './errors';
 import { actionOf, methodTable, readPassword } from './methods';
 import { createRateLimiter } from './rate-limit';
 import { parseRouterOptions } from './router-options';
-import { SERVER_ID, SERVER_ID_RULE } from './server-id';
+import { SERVER_ID_RULE } from './server-id';
+import { serverIdCheck } from './server-id-check';
 import type { PasswordService } from './service';
 import type { OwnerAction, OwnerLookupContext, Principal, RouterOptionsBase } from './types';
 
@@ -47,12 +47,10 @@ export function createServerPasswordRouter<P extends Principal = Principal>(
     limiter: config.rateLimit && createRateLimiter(config.rateLimit, log),
     unauthenticated: () => passwordError('UNAUTHENTICATED', 'Authentication is required.'),
   });
-  // One pattern holds the whole rule: a `matches()` chain costs express-validator about half the
-  // work of `custom()` or of two validators.
-  const serverIdCheck = param('serverId').matches(SERVER_ID);
+  const validServerId = serverIdCheck();
 
   async function handle(req: Request, res: Response, request: RequestState): Promise<void> {
-    if (!(await serverIdCheck.run(req)).isEmpty()) throw BAD_SERVER_ID;
+    if (!(await validServerId(req))) throw BAD_SERVER_ID;
     const action = actionOf(req, res, METHODS);
     if (hasQuery(req)) throw QUERY;
     const instanceId = String(req.params.serverId);
