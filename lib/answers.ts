@@ -20,6 +20,21 @@ export interface AnswerSettings {
 /** A route's work once its answer has begun; whatever it throws is answered. */
 export type RouteHandler = (req: Request, res: Response, request: RequestState) => Promise<void>;
 
+const MALFORMED_ESCAPE = passwordError('BAD_REQUEST', 'The path holds a malformed percent-escape.');
+
+/** The route's params from `match`, percent-decoded; a malformed escape is 400 `BAD_REQUEST`. */
+function decodeParams(names: readonly string[], match: RegExpExecArray): Record<string, string> {
+  const params: Record<string, string> = {};
+  try {
+    names.forEach((name, index) => {
+      params[name] = decodeURIComponent(match[index + 1]);
+    });
+  } catch {
+    throw MALFORMED_ESCAPE;
+  }
+  return params;
+}
+
 /** True when the request announces a body that nobody has read yet. */
 function hasUnreadBody(req: Request): boolean {
   if (req.readableEnded) return false;
@@ -74,38 +89,29 @@ export class Answers {
     this.#settings = settings;
   }
 
-  /** Wraps a route so nothing it throws escapes to Express (Express 4 ignores rejected promises). */
-  route(handler: RouteHandler): RequestHandler {
-    return (req: Request, res: Response) => {
+  /**
+   * The middleware of one route: for a path `pattern` matches (its groups named by `params`), begins
+   * the answer, decodes the params into `req.params` and runs `handler`, answering whatever it
+   * throws; any other path goes to `next()`, so the host's routes under the same mount keep working.
+   * A param whose percent-escapes do not decode is 400 `BAD_REQUEST`, never Express's HTML error
+   * page. Nothing the handler throws escapes to Express (Express 4 ignores rejected promises).
+   */
+  route(pattern: RegExp, params: readonly string[], handler: RouteHandler): RequestHandler {
+    return (req: Request, res: Response, next: NextFunction) => {
+      const match = pattern.exec(req.path);
+      if (match === null) {
+        next();
+        return;
+      }
       let request: RequestState;
       try {
         request = this.#begin(req, res);
+        req.params = decodeParams(params, match);
       } catch (error) {
         this.fail(req, res, error);
         return;
       }
       handler(req, res, request).catch((error: unknown) => this.fail(req, res, error));
-    };
-  }
-
-  /**
-   * The error handler for the router's own paths: Express passes a path whose percent-escapes do
-   * not decode to the error handlers, which would answer with an HTML page. `ownsPath` tells this
-   * router's paths from the host's.
-   */
-  malformedPath(ownsPath: (path: string) => boolean) {
-    return (error: unknown, req: Request, res: Response, next: NextFunction): void => {
-      if (!(error instanceof URIError) || !ownsPath(req.path)) {
-        next(error);
-        return;
-      }
-      try {
-        this.#begin(req, res);
-      } catch (headerError) {
-        this.fail(req, res, headerError);
-        return;
-      }
-      this.fail(req, res, passwordError('BAD_REQUEST', 'The path holds a malformed percent-escape.'));
     };
   }
 

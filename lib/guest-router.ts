@@ -31,7 +31,8 @@ export interface PasswordRouterOptions<P extends Principal = Principal>
 const WHERE = 'createPasswordRouter()';
 const METHODS = methodTable<GuestAction>({ GET: 'read', HEAD: 'read', POST: 'set' });
 const DEFAULT_BODY_TIMEOUT_MS = 10_000;
-const PASSWORD_PATH = /^\/[^/]+\/password\/?$/;
+// `/:version/password`, case-sensitive, with an optional trailing slash as Express routes match.
+const PASSWORD_PATH = /^\/([^/]+)\/password\/?$/;
 // The 409 answer never varies: made once, as making an Error captures a stack trace.
 const ALREADY_SET = passwordError('PASSWORD_ALREADY_SET', 'A password is already set; the owner must clear it first.');
 
@@ -119,8 +120,7 @@ export function createPasswordRouter<P extends Principal = Principal>(options: P
     sendEmpty(req, res, 200);
   }
 
-  const router = Router({ caseSensitive: true });
-  router.all('/:version/password', answers.route(handle));
-  router.use(answers.malformedPath((path) => PASSWORD_PATH.test(path)));
+  const router = Router();
+  router.use(answers.route(PASSWORD_PATH, ['version'], handle));
   return router;
 }

@@ -19,7 +19,8 @@ export interface ServerPasswordRouterOptions<P extends Principal = Principal>
 
 const WHERE = 'createServerPasswordRouter()';
 const METHODS = methodTable<OwnerAction>({ GET: 'read', HEAD: 'read', DELETE: 'clear' });
-const PASSWORD_PATH = /^\/servers\/[^/]+\/os-server-password\/?$/;
+// `/servers/:serverId/os-server-password`, case-sensitive, with an optional trailing slash.
+const PASSWORD_PATH = /^\/servers\/([^/]+)\/os-server-password\/?$/;
 const BAD_SERVER_ID = passwordError('BAD_REQUEST', `The server id must be ${SERVER_ID_RULE}.`);
 const QUERY = passwordError('BAD_REQUEST', 'This resource takes no query parameters.');
 
@@ -70,8 +71,7 @@ export function createServerPasswordRouter<P extends Principal = Principal>(
     sendJson(req, res, 200, { password: (await readPassword(service, req, instance.id, request)) ?? '' });
   }
 
-  const router = Router({ caseSensitive: true });
-  router.all('/servers/:serverId/os-server-password', answers.route(handle));
-  router.use(answers.malformedPath((path) => PASSWORD_PATH.test(path)));
+  const router = Router();
+  router.use(answers.route(PASSWORD_PATH, ['serverId'], handle));
   return router;
 }
