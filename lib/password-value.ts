@@ -19,6 +19,7 @@ export function normalizePassword(value: unknown, format: PasswordFormat, maxByt
   if (typeof value !== 'string') {
     throw passwordError('INVALID_PASSWORD', 'The password must be a string.');
   }
+  if (format === 'base64' && isPlainCiphertext(value, maxBytes)) return value;
   if (LONE_SURROGATE.test(value)) {
     throw passwordError('INVALID_PASSWORD', 'The password is not valid UTF-8 text.');
   }
@@ -35,6 +36,17 @@ export function normalizePassword(value: unknown, format: PasswordFormat, maxByt
   }
   if (format === 'base64') checkCiphertext(candidate);
   return candidate;
+}
+
+/**
+ * The common case, checked in one pass: one ciphertext block of canonical base64 without line
+ * breaks (ASCII, so its length is its size in bytes). Anything else takes the checks that say what
+ * is wrong.
+ */
+function isPlainCiphertext(value: string, maxBytes: number): boolean {
+  if (value.length > maxBytes) return false;
+  const bytes = canonicalBase64Length(value);
+  return bytes !== undefined && bytes >= MIN_CIPHERTEXT_BYTES && bytes <= MAX_CIPHERTEXT_BYTES;
 }
 
 function checkCiphertext(value: string): void {
