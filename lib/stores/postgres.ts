@@ -1,3 +1,4 @@
+import { createHash } from 'node:crypto';
 import type { Pool, PoolClient, QueryConfig, QueryResult, QueryResultRow } from 'pg';
 import { checkKnownOptions, optionalInteger, OptionsError } from '../options';
 import type { Logger, PasswordStore } from '../types';
@@ -72,7 +73,7 @@ export class PostgresStore implements PasswordStore {
   readonly table: string;
   /** Milliseconds each call may take before it rejects. */
   readonly timeoutMs: number;
-  readonly #sql: Record<'get' | 'setIfAbsent' | 'set' | 'delete', string>;
+  readonly #sql: Record<'get' | 'setIfAbsent' | 'set' | 'delete', Statement>;
   readonly #onPoolError: (error: Error) => void;
 
   constructor(options: PostgresStoreOptions) {
@@ -89,7 +90,7 @@ export class PostgresStore implements PasswordStore {
     const t = this.table;
     const onConflict = `ON CONFLICT (id) DO UPDATE SET value = excluded.value, created_at = excluded.created_at,
       expires_at = excluded.expires_at`;
-    this.#sql = {
+    this.#sql = statements({
       get: `SELECT value FROM ${t} WHERE id = $1 AND ${LIVE}`,
       // The NOT EXISTS guard answers "already set" without locking a visible live row, so many
       // concurrent attempts on one id do not queue on its row lock; the upsert alone decides a win.
@@ -98,7 +99,7 @@ export class PostgresStore implements PasswordStore {
         ${onConflict} WHERE p.expires_at <= now() RETURNING 1`,
       set: `INSERT INTO ${t} (id, value, created_at, expires_at) VALUES ($1, $2, now(), ${EXPIRES_AT}) ${onConflict}`,
       delete: `DELETE FROM ${t} WHERE id = $1 RETURNING ${LIVE} AS live`,
-    };
+    });
     // Without a listener, an idle connection that the server terminates crashes the process.
     this.#onPoolError = (error: Error) => {
       logger.warn(
@@ -158,7 +159,11 @@ export class PostgresStore implements PasswordStore {
    * `synchronous_commit`, before it answers) on a pooled connection, within `timeoutMs`. The store
    * never changes a session setting, so a synchronous standby confirms every write it acknowledges.
    */
-  #query<R extends QueryResultRow = QueryResultRow>(text: string, values?: unknown[]): Promise<QueryResult<R>> {
+  #query<R extends QueryResultRow = QueryResultRow>(
+    statement: Statement | string,
+    values?: unknown[],
+  ): Promise<QueryResult<R>> {
+    const { name, text } = typeof statement === 'string' ? { name: undefined, text: statement } : statement;
     const deadline = Date.now() + this.timeoutMs;
     let abandoned = false;
     const run = async (): Promise<QueryResult<R>> => {
@@ -169,6 +174,7 @@ export class PostgresStore implements PasswordStore {
       }
       // pg's own read timeout (absent from its typings) fails a stuck connection, which is then destroyed.
       const query: QueryConfig & { query_timeout: number } = {
+        ...(name !== undefined && { name }),
         text,
         values,
         query_timeout: Math.max(1, deadline - Date.now()),
@@ -189,6 +195,24 @@ export class PostgresStore implements PasswordStore {
       throw storeError(error);
     });
   }
+}
+
+/** A statement prepared once per connection under its name, then only executed. */
+interface Statement {
+  readonly name: string;
+  readonly text: string;
+}
+
+/**
+ * Names each statement after its text (another table, another name), so pg prepares it once per
+ * pooled connection and PostgreSQL parses and plans it once, not on every call.
+ */
+function statements<K extends string>(texts: Record<K, string>): Record<K, Statement> {
+  const entries = Object.entries<string>(texts).map(([key, text]) => {
+    const digest = createHash('sha256').update(text).digest('hex').slice(0, 16);
+    return [key, { name: `mdpw_${key}_${digest}`, text }];
+  });
+  return Object.fromEntries(entries) as Record<K, Statement>;
 }
 
 /** A connection checked out of the pool; released with its failure, if any, so a broken one is destroyed. */
