@@ -1,10 +1,9 @@
 import { fork, type ChildProcess } from 'node:child_process';
 import { join } from 'node:path';
-import { treeCpuMicros } from './processes';
+import { stopProcess, treeCpuMicros } from './processes';
 import type { ControlMessage, ServerMessage, ServerSpec } from './server';
 
 const START_TIMEOUT_MS = 15_000;
-const STOP_TIMEOUT_MS = 5_000;
 const running = new Set<ChildProcess>();
 
 // However the bench ends, no server process outlives it.
@@ -77,13 +76,5 @@ function cpuMicros(child: ChildProcess): Promise<number> {
 }
 
 function stopChild(child: ChildProcess): Promise<void> {
-  if (child.exitCode !== null || child.signalCode !== null) return Promise.resolve();
-  return new Promise((resolve) => {
-    const timer = setTimeout(() => child.kill('SIGKILL'), STOP_TIMEOUT_MS);
-    child.once('exit', () => {
-      clearTimeout(timer);
-      resolve();
-    });
-    child.send({ type: 'stop' } satisfies ControlMessage);
-  });
+  return stopProcess(child, () => child.send({ type: 'stop' } satisfies ControlMessage));
 }

@@ -4,7 +4,7 @@ import { join } from 'node:path';
 import { setTimeout as sleep } from 'node:timers/promises';
 import { INSTANCE_ID, PROJECT_ID, PROXY_SECRET, STORED_PASSWORD } from './fixtures';
 import type { RunningServer } from './children';
-import { treeCpuMicros } from './processes';
+import { stopProcess, treeCpuMicros } from './processes';
 
 /** How to get the peer, for the message shown when it is missing. */
 export const NOVA_INSTALL = 'sudo apt-get install -y python3-nova gunicorn (Debian 12: Nova 26.2 "Zed", gunicorn 20.1)';
@@ -14,7 +14,6 @@ const WSGI_DIR = join(__dirname, '..', '..', 'bench', 'nova');
 /** gunicorn's gthread worker: threads per process (Nova's own uwsgi and mod_wsgi setups use a few). */
 export const GTHREADS = 4;
 const START_TIMEOUT_MS = 60_000;
-const STOP_TIMEOUT_MS = 5_000;
 
 /** Interpreters to try, Debian's first: a pyenv or venv `python3` earlier on PATH lacks Debian's packages. */
 const PYTHONS = [process.env.NOVA_PYTHON, '/usr/bin/python3', 'python3'].filter((python): python is string => !!python);
@@ -102,13 +101,5 @@ export async function startNova({ python, worker, processes }: NovaSetup): Promi
 
 /** gunicorn's quick shutdown (SIGQUIT), then SIGKILL if it lingers. */
 function stopGunicorn(child: ChildProcess): Promise<void> {
-  if (child.exitCode !== null || child.signalCode !== null) return Promise.resolve();
-  return new Promise((resolve) => {
-    const timer = setTimeout(() => child.kill('SIGKILL'), STOP_TIMEOUT_MS);
-    child.once('exit', () => {
-      clearTimeout(timer);
-      resolve();
-    });
-    child.kill('SIGQUIT');
-  });
+  return stopProcess(child, () => child.kill('SIGQUIT'));
 }

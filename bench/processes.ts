@@ -1,4 +1,4 @@
-import { execFileSync } from 'node:child_process';
+import { execFileSync, type ChildProcess } from 'node:child_process';
 import { readdirSync, readFileSync } from 'node:fs';
 
 /**
@@ -89,4 +89,23 @@ export function pinSelf(cores: string): boolean {
   } catch {
     return false;
   }
+}
+
+/** How long a server process may take to stop before it is killed. */
+const STOP_TIMEOUT_MS = 5_000;
+
+/**
+ * Asks `child` to stop (`ask`), kills it with SIGKILL if it lingers, and resolves once it has
+ * exited.
+ */
+export function stopProcess(child: ChildProcess, ask: () => void): Promise<void> {
+  if (child.exitCode !== null || child.signalCode !== null) return Promise.resolve();
+  return new Promise((resolve) => {
+    const timer = setTimeout(() => child.kill('SIGKILL'), STOP_TIMEOUT_MS);
+    child.once('exit', () => {
+      clearTimeout(timer);
+      resolve();
+    });
+    ask();
+  });
 }
