@@ -35,6 +35,10 @@ describeWithPostgresBinaries('PostgresStore on a primary with a synchronous stan
     // No standby can confirm: the commit waits, and the store answers nothing but a timeout.
     await replicaSet.sql(replicaSet.primary, `ALTER SYSTEM SET synchronous_standby_names = 'nobody'`);
     await replicaSet.sql(replicaSet.primary, 'SELECT pg_reload_conf()');
+    // pg_reload_conf() only signals: wait until the primary no longer counts the standby as synchronous.
+    while ((await replicaSet.sql(replicaSet.primary, 'SELECT sync_state FROM pg_stat_replication')).trim() === 'sync') {
+      await new Promise((resolve) => setTimeout(resolve, 50));
+    }
     try {
       // pg's read timeout or the store's own, whichever fires first.
       await expect(store.setIfAbsent(id, 'waits for the standby')).rejects.toThrow(/PostgreSQL did not answer within 1000 ms|Query read timeout/);
