@@ -1,5 +1,5 @@
 import type { Request, Response } from 'express';
-import { isAnswerable, passwordError, type PasswordError } from './errors';
+import { internalError, isAnswerable, passwordError, type PasswordError } from './errors';
 import { isInstanceId } from './instance-id';
 import { isThenable, type Diagnostics } from './logging';
 import type { RateLimiter } from './rate-limit';
@@ -29,10 +29,6 @@ function defaultPrincipalId(principal: Principal): string | undefined {
   const { id, instanceId } = principal as { id?: unknown; instanceId?: unknown };
   if (typeof id === 'string') return id;
   return typeof instanceId === 'string' ? instanceId : undefined;
-}
-
-function internalError(): PasswordError {
-  return passwordError('INTERNAL', 'An internal error occurred.');
 }
 
 /**

@@ -1,7 +1,7 @@
 import { randomUUID } from 'node:crypto';
 import type { NextFunction, Request, RequestHandler, Response } from 'express';
 import type { RequestState } from './access';
-import { isAnswerable, passwordError, type PasswordError } from './errors';
+import { internalError, isAnswerable, passwordError, type PasswordError } from './errors';
 import { isThenable, type Diagnostics } from './logging';
 import type { SecurityHeaders } from './security-headers';
 import type { ErrorBodyHook } from './types';
@@ -122,7 +122,7 @@ export class Answers {
       return;
     }
     this.#settings.log.error('unexpected error while answering a request.', error);
-    this.#sendError(req, res, passwordError('INTERNAL', 'An internal error occurred.'));
+    this.#sendError(req, res, internalError());
   }
 
   #begin(req: Request, res: Response): RequestState {

@@ -1,3 +1,4 @@
+const LINE_BREAKS = /[\r\n]/g;
 const PADDED_BASE64 = /^(?:[A-Za-z0-9+/]{4})*(?:[A-Za-z0-9+/]{2}==|[A-Za-z0-9+/]{3}=)?$/;
 
 /** The 6-bit value of a base64 character of the standard alphabet. */
@@ -26,4 +27,9 @@ export function canonicalBase64Length(text: string): number | undefined {
 /** The bytes of `text` when it is canonical base64 (`canonicalBase64Length`), else `undefined`. */
 export function decodeCanonicalBase64(text: string): Buffer | undefined {
   return canonicalBase64Length(text) === undefined ? undefined : Buffer.from(text, 'base64');
+}
+
+/** `text` without CR and LF: agents may wrap base64, and the `'base64'` format ignores the breaks. */
+export function withoutLineBreaks(text: string): string {
+  return text.replace(LINE_BREAKS, '');
 }

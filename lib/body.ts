@@ -1,5 +1,6 @@
 import type { Request } from 'express';
 import getRawBody from 'raw-body';
+import { withoutLineBreaks } from './base64';
 import { PasswordError, passwordError } from './errors';
 import { everyInterval, type Diagnostics } from './logging';
 import { withTimeout } from './timeout';
@@ -48,7 +49,7 @@ export function base64FromForm(form: unknown): string | undefined {
   const [key, value] = entries[0];
   if (!FORM_DECODED_BASE64.test(key) || (value !== '' && value !== '=')) return undefined;
   const text = key.replaceAll(' ', '+');
-  const remainder = text.replace(/[\r\n]/g, '').length % 4;
+  const remainder = withoutLineBreaks(text).length % 4;
   // '==' leaves '=' as the value; '=' and no padding leave an empty one.
   if (remainder === 1 || value !== (remainder === 2 ? '=' : '')) return undefined;
   return text + ['', '', '==', '='][remainder];

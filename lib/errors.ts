@@ -62,3 +62,8 @@ export function isAnswerable(error: unknown): error is PasswordError {
     error instanceof PasswordError && Number.isInteger(error.status) && error.status >= 400 && error.status <= 599
   );
 }
+
+/** The answer to a failure of the host's or the package's own making: details go to the logger. */
+export function internalError(): PasswordError {
+  return passwordError('INTERNAL', 'An internal error occurred.');
+}

@@ -1,11 +1,10 @@
-import { decodeCanonicalBase64 } from './base64';
+import { decodeCanonicalBase64, withoutLineBreaks } from './base64';
 import { rsaPublicKeyOf, type RsaPublicKeyInfo } from './crypto/public-key';
-import { passwordError } from './errors';
+import { internalError, passwordError } from './errors';
 import type { Diagnostics } from './logging';
 
 /** How many distinct keys are kept parsed; past it the oldest is parsed again when next seen. */
 const CACHED_KEYS = 1000;
-const LINE_BREAKS = /[\r\n]/g;
 
 /**
  * Checks that a base64 ciphertext is exactly one RSA block for an instance's public key: as long as
@@ -27,8 +26,8 @@ export class InstanceKeys {
    */
   check(value: string, publicKey: string): void {
     const key = this.#parsed(publicKey);
-    if (key === undefined) throw passwordError('INTERNAL', 'An internal error occurred.');
-    const block = decodeCanonicalBase64(value.replace(LINE_BREAKS, ''));
+    if (key === undefined) throw internalError();
+    const block = decodeCanonicalBase64(withoutLineBreaks(value));
     if (block === undefined) return;
     if (block.length !== key.modulus.length || block.compare(key.modulus) >= 0) {
       throw passwordError(

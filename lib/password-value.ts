@@ -1,4 +1,4 @@
-import { canonicalBase64Length } from './base64';
+import { canonicalBase64Length, withoutLineBreaks } from './base64';
 import { passwordError } from './errors';
 import type { PasswordFormat } from './types';
 
@@ -6,7 +6,6 @@ import type { PasswordFormat } from './types';
 const MIN_CIPHERTEXT_BYTES = 64;
 const MAX_CIPHERTEXT_BYTES = 1024;
 
-const LINE_BREAKS = /[\r\n]/g;
 const CONTROL_CHARACTER = /\p{Cc}/u;
 const LONE_SURROGATE = /\p{Cs}/u;
 
@@ -27,7 +26,7 @@ export function normalizePassword(value: unknown, format: PasswordFormat, maxByt
   if (bytes > maxBytes) {
     throw passwordError('PAYLOAD_TOO_LARGE', `The password is ${bytes} bytes; the limit is ${maxBytes}.`);
   }
-  const candidate = format === 'base64' ? value.replace(LINE_BREAKS, '') : value;
+  const candidate = format === 'base64' ? withoutLineBreaks(value) : value;
   if (candidate.length === 0) {
     throw passwordError('INVALID_PASSWORD', 'The password is empty.');
   }
