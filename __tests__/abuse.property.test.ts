@@ -2,7 +2,7 @@ import { connect } from 'node:net';
 import express from 'express';
 import fc from 'fast-check';
 import { createPasswordRouter, createServerPasswordRouter, ERROR_STATUS, PASSWORD_VERSIONS, PasswordService } from '../lib';
-import { normalizePassword } from '../lib/password-value';
+import { normalizePassword } from '../lib/core/password-value';
 import { ciphertext, headerGuest, tokenOwner } from './helpers/app';
 import { listen } from './helpers/raw-http';
 

@@ -1,5 +1,5 @@
 import fc from 'fast-check';
-import { canonicalBase64Length, decodeCanonicalBase64 } from '../lib/base64';
+import { canonicalBase64Length, decodeCanonicalBase64 } from '../lib/core/base64';
 
 /** Canonical base64 as Node defines it: the text is exactly what its bytes encode to. */
 function nodeCanonicalLength(text: string): number | undefined {

@@ -9,7 +9,7 @@ import {
   type PasswordPadding,
 } from '../lib/crypto';
 import { rsaPublicKeyOf } from '../lib/crypto/public-key';
-import { OptionsError } from '../lib/options';
+import { OptionsError } from '../lib/core/options';
 import {
   KEY_PASSPHRASE,
   makeKeyDir,

@@ -175,8 +175,8 @@ describe('createPasswordMetrics options', () => {
 
   it('without prom-client installed, importing the subpath names the package to install', () => {
     const { status, stderr } = requireWithoutPeers(
-      ['lib/errors.ts', 'lib/options.ts', 'lib/peer.ts', 'lib/metrics.ts'],
-      'lib/metrics.js',
+      ['lib/core/errors.ts', 'lib/core/options.ts', 'lib/core/peer.ts', 'lib/metrics/index.ts'],
+      'lib/metrics/index.js',
     );
     expect(status).not.toBe(0);
     expect(stderr).toContain('express-metadata-password/metrics needs prom-client: npm install prom-client');

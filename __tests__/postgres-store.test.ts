@@ -3,7 +3,7 @@ import { createServer, type Server, type Socket } from 'node:net';
 import { setTimeout as sleep } from 'node:timers/promises';
 import { inspect } from 'node:util';
 import { Client, Pool } from 'pg';
-import { OptionsError } from '../lib/options';
+import { OptionsError } from '../lib/core/options';
 import { PostgresStore } from '../lib/stores/postgres';
 import { openPostgresStore, uniqueName } from './helpers/store-backends';
 import { requireWithoutPeers } from './helpers/store-peer-absent';
@@ -40,7 +40,7 @@ describe('new PostgresStore() options', () => {
 
   test('without pg installed, importing the subpath names the package to install', () => {
     const { status, stderr } = requireWithoutPeers(
-      ['lib/options.ts', 'lib/peer.ts', 'lib/timeout.ts', 'lib/stores/store-error.ts', 'lib/stores/postgres.ts'],
+      ['lib/core/options.ts', 'lib/core/peer.ts', 'lib/core/timeout.ts', 'lib/stores/store-error.ts', 'lib/stores/postgres.ts'],
       'lib/stores/postgres.js',
     );
     expect(status).not.toBe(0);

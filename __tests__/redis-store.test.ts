@@ -1,7 +1,7 @@
 import { randomUUID } from 'node:crypto';
 import { createServer, type Server, type Socket } from 'node:net';
 import Redis, { Cluster } from 'ioredis';
-import { OptionsError } from '../lib/options';
+import { OptionsError } from '../lib/core/options';
 import { RedisStore } from '../lib/stores/redis';
 import { connectRedis, openRedisStore, RECOMMENDED_REDIS_OPTIONS, uniqueName } from './helpers/store-backends';
 import { requireWithoutPeers } from './helpers/store-peer-absent';
@@ -39,7 +39,7 @@ describe('new RedisStore() options', () => {
 
   test('without ioredis installed, importing the subpath names the package to install', () => {
     const { status, stderr } = requireWithoutPeers(
-      ['lib/options.ts', 'lib/peer.ts', 'lib/timeout.ts', 'lib/stores/store-error.ts', 'lib/stores/redis.ts'],
+      ['lib/core/options.ts', 'lib/core/peer.ts', 'lib/core/timeout.ts', 'lib/stores/store-error.ts', 'lib/stores/redis.ts'],
       'lib/stores/redis.js',
     );
     expect(status).not.toBe(0);

@@ -1,6 +1,6 @@
 import { randomBytes, randomUUID } from 'node:crypto';
 import { setTimeout as sleep } from 'node:timers/promises';
-import { PasswordService } from '../lib/service';
+import { PasswordService } from '../lib/core/service';
 import { MemoryStore } from '../lib/stores/memory';
 import type { PasswordStore } from '../lib/types';
 import { openPostgresStore, openRedisStore, type OpenedStore } from './helpers/store-backends';

@@ -1,16 +1,16 @@
-export { createPasswordRouter, PASSWORD_VERSIONS, type PasswordRouterOptions } from './guest-router';
-export { createServerPasswordRouter, type ServerPasswordRouterOptions } from './owner-router';
-export { PasswordService, type PasswordServiceOptions } from './service';
+export { createPasswordRouter, PASSWORD_VERSIONS, type PasswordRouterOptions } from './http/guest-router';
+export { createServerPasswordRouter, type ServerPasswordRouterOptions } from './http/owner-router';
+export { PasswordService, type PasswordServiceOptions } from './core/service';
 export { MemoryStore } from './stores/memory';
-export { PasswordError, ERROR_STATUS, type PasswordErrorCode } from './errors';
-export { OptionsError, type OptionsErrorCode } from './options';
+export { PasswordError, ERROR_STATUS, type PasswordErrorCode } from './core/errors';
+export { OptionsError, type OptionsErrorCode } from './core/options';
 export {
   signedProxyIdentity,
   type SignedProxyIdentityOptions,
   type ProxyPrincipal,
   type ProxyIdentityHook,
-} from './identity';
-export { exceptPasswordRoutes, type ExceptPasswordRoutesOptions } from './parser-guard';
-export { toSystemMetadata, fromSystemMetadata, type NovaPasswordMetadata } from './nova-codec';
-export { API_HELMET_OPTIONS } from './security-headers';
+} from './http/identity';
+export { exceptPasswordRoutes, type ExceptPasswordRoutesOptions } from './http/parser-guard';
+export { toSystemMetadata, fromSystemMetadata, type NovaPasswordMetadata } from './core/nova-codec';
+export { API_HELMET_OPTIONS } from './http/security-headers';
 export type * from './types';

@@ -1,7 +1,7 @@
 import type { Request } from 'express';
 import type { Store as RateLimitStore } from 'express-rate-limit';
 import type { HelmetOptions } from 'helmet';
-import type { PasswordError } from './errors';
+import type { PasswordError } from './core/errors';
 
 /** A value or a promise of it: every hook may be synchronous or asynchronous. */
 export type Awaitable<T> = T | PromiseLike<T>;

@@ -3,7 +3,7 @@ import { existsSync } from 'node:fs';
 import { resolve } from 'node:path';
 
 /** The built command line, as `npm test` builds it before jest runs. */
-export const CLI_PATH = resolve(__dirname, '../../dist/lib/cli.js');
+export const CLI_PATH = resolve(__dirname, '../../dist/lib/cli/main.js');
 
 /** Throws a clear error when the command line has not been built. */
 export function requireBuiltCli(): void {
@@ -29,7 +29,7 @@ export interface RunCliOptions {
   readonly cwd?: string;
 }
 
-/** Runs `node dist/lib/cli.js ...args` as a child process. */
+/** Runs `node dist/lib/cli/main.js ...args` as a child process. */
 export function runCli(args: readonly string[], options: RunCliOptions = {}): Promise<CliResult> {
   return new Promise((resolvePromise, reject) => {
     const child = spawn(process.execPath, [CLI_PATH, ...args], {

@@ -1,9 +1,9 @@
 import { createHmac, randomBytes } from 'node:crypto';
 import type { AddressInfo } from 'node:net';
 import express from 'express';
-import { createPasswordRouter } from '../../lib/guest-router';
-import { signedProxyIdentity, type ProxyPrincipal } from '../../lib/identity';
-import { PasswordService } from '../../lib/service';
+import { createPasswordRouter } from '../../lib/http/guest-router';
+import { signedProxyIdentity, type ProxyPrincipal } from '../../lib/http/identity';
+import { PasswordService } from '../../lib/core/service';
 import type { Logger, PasswordStore } from '../../lib/types';
 
 const PROXY_SECRET = 'store-faults-proxy-secret';

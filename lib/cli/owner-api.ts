@@ -1,5 +1,5 @@
-import { isServerId } from '../server-id';
-import { withTimeout } from '../timeout';
+import { isServerId } from '../core/server-id';
+import { withTimeout } from '../core/timeout';
 import type { Values } from './args';
 import { readInputFile } from './input';
 import { CliError, TOKEN_ENV, printable, usageError, warn } from './program';

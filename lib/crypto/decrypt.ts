@@ -1,7 +1,7 @@
 import type { KeyObject } from 'node:crypto';
 import { jsbn, md, pki } from 'node-forge';
-import { decodeCanonicalBase64 } from '../base64';
-import { OptionsError, checkKnownOptions } from '../options';
+import { decodeCanonicalBase64 } from '../core/base64';
+import { OptionsError, checkKnownOptions } from '../core/options';
 import { PasswordCryptoError } from './errors';
 import { paddingOption, type PasswordPadding } from './padding';
 import { passwordFromBytes } from './password-text';

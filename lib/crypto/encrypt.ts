@@ -1,5 +1,5 @@
 import { constants, publicEncrypt } from 'node:crypto';
-import { checkKnownOptions } from '../options';
+import { checkKnownOptions } from '../core/options';
 import { PasswordCryptoError } from './errors';
 import { maxPlaintextBytes, paddingOption, type PasswordPadding } from './padding';
 import { passwordBytes } from './password-text';

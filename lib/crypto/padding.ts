@@ -1,4 +1,4 @@
-import { OptionsError } from '../options';
+import { OptionsError } from '../core/options';
 
 /**
  * RSA encryption padding.

@@ -1,5 +1,5 @@
 import { createPublicKey, type KeyObject } from 'node:crypto';
-import { decodeCanonicalBase64 } from '../base64';
+import { decodeCanonicalBase64 } from '../core/base64';
 import { invalidKey, keyTypeName, notRsaKey, weakKey } from './errors';
 
 /*

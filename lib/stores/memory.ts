@@ -1,4 +1,4 @@
-import { decodeCanonicalBase64 } from '../base64';
+import { decodeCanonicalBase64 } from '../core/base64';
 import type { PasswordStore } from '../types';
 
 const SWEEP_INTERVAL_MS = 60_000;

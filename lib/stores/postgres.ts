@@ -1,9 +1,9 @@
 import { createHash } from 'node:crypto';
 import type { Pool, PoolClient, QueryConfig, QueryResult, QueryResultRow } from 'pg';
-import { checkKnownOptions, optionalInteger, OptionsError } from '../options';
+import { checkKnownOptions, optionalInteger, OptionsError } from '../core/options';
 import type { Logger, PasswordStore } from '../types';
-import { requirePeer } from '../peer';
-import { withTimeout } from '../timeout';
+import { requirePeer } from '../core/peer';
+import { withTimeout } from '../core/timeout';
 import { storeError } from './store-error';
 
 requirePeer('pg', 'postgres');

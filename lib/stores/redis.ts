@@ -1,8 +1,8 @@
 import type { Cluster, Redis } from 'ioredis';
-import { checkKnownOptions, optionalInteger, OptionsError } from '../options';
+import { checkKnownOptions, optionalInteger, OptionsError } from '../core/options';
 import type { PasswordStore } from '../types';
-import { requirePeer } from '../peer';
-import { withTimeout } from '../timeout';
+import { requirePeer } from '../core/peer';
+import { withTimeout } from '../core/timeout';
 import { storeError } from './store-error';
 
 requirePeer('ioredis', 'redis');

@@ -1,10 +1,10 @@
 import { randomUUID } from 'node:crypto';
 import type { NextFunction, Request, RequestHandler, Response } from 'express';
 import type { RequestState } from './access';
-import { internalError, isAnswerable, passwordError, type PasswordError } from './errors';
-import { isThenable, type Diagnostics } from './logging';
+import { internalError, isAnswerable, passwordError, type PasswordError } from '../core/errors';
+import { isThenable, type Diagnostics } from '../core/logging';
 import type { SecurityHeaders } from './security-headers';
-import type { ErrorBodyHook } from './types';
+import type { ErrorBodyHook } from '../types';
 
 const JSON_TYPE = 'application/json; charset=utf-8';
 const TEXT_TYPE = 'text/plain; charset=utf-8';

@@ -1,9 +1,9 @@
 import type { Request, Response } from 'express';
 import { rateLimit, type Store } from 'express-rate-limit';
-import { PasswordError, passwordError } from './errors';
-import type { Diagnostics } from './logging';
-import { checkKnownOptions, optionalInteger, OptionsError } from './options';
-import type { InstanceRateLimit } from './types';
+import { PasswordError, passwordError } from '../core/errors';
+import type { Diagnostics } from '../core/logging';
+import { checkKnownOptions, optionalInteger, OptionsError } from '../core/options';
+import type { InstanceRateLimit } from '../types';
 
 const DEFAULT_WINDOW_MS = 60_000;
 const DEFAULT_LIMIT = 10;

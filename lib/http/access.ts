@@ -1,10 +1,10 @@
 import type { Request, Response } from 'express';
-import { internalError, isAnswerable, passwordError, type PasswordError } from './errors';
-import { isInstanceId } from './instance-id';
-import { isThenable, type Diagnostics } from './logging';
+import { internalError, isAnswerable, passwordError, type PasswordError } from '../core/errors';
+import { isInstanceId } from '../core/instance-id';
+import { isThenable, type Diagnostics } from '../core/logging';
 import type { RateLimiter } from './rate-limit';
-import type { PasswordService } from './service';
-import type { Awaitable, InstanceRef, Principal } from './types';
+import type { PasswordService } from '../core/service';
+import type { Awaitable, InstanceRef, Principal } from '../types';
 
 /** What one request has established so far: its id, then who is calling, then which instance. */
 export interface RequestState {

@@ -1,10 +1,10 @@
 import type { Request } from 'express';
 import getRawBody from 'raw-body';
-import { withoutLineBreaks } from './base64';
-import { PasswordError, passwordError } from './errors';
-import { everyInterval, type Diagnostics } from './logging';
-import { withTimeout } from './timeout';
-import type { PasswordFormat } from './types';
+import { withoutLineBreaks } from '../core/base64';
+import { PasswordError, passwordError } from '../core/errors';
+import { everyInterval, type Diagnostics } from '../core/logging';
+import { withTimeout } from '../core/timeout';
+import type { PasswordFormat } from '../types';
 
 const utf8 = new TextDecoder('utf-8', { fatal: true, ignoreBOM: true });
 const FORM_TYPE = /^application\/x-www-form-urlencoded\s*(?:;|$)/i;

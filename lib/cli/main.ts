@@ -4,10 +4,10 @@
  * or fetch a server's password from the compute API and decrypt it. Nothing secret is printed
  * except the decrypted password, on stdout.
  */
-import { wantsHelp } from './cli/args';
-import { runDecrypt, runEncrypt, runGet } from './cli/commands';
-import { HELP } from './cli/help';
-import { CliError, PROGRAM, printable, usageError, type Command } from './cli/program';
+import { wantsHelp } from './args';
+import { runDecrypt, runEncrypt, runGet } from './commands';
+import { HELP } from './help';
+import { CliError, PROGRAM, printable, usageError, type Command } from './program';
 
 const COMMANDS: Record<Command, (args: string[]) => Promise<string>> = {
   encrypt: runEncrypt,

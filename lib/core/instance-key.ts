@@ -1,5 +1,5 @@
 import { decodeCanonicalBase64, withoutLineBreaks } from './base64';
-import { rsaPublicKeyOf, type RsaPublicKeyInfo } from './crypto/public-key';
+import { rsaPublicKeyOf, type RsaPublicKeyInfo } from '../crypto/public-key';
 import { internalError, passwordError } from './errors';
 import type { Diagnostics } from './logging';
 

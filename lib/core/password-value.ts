@@ -1,6 +1,6 @@
 import { canonicalBase64Length, withoutLineBreaks } from './base64';
 import { passwordError } from './errors';
-import type { PasswordFormat } from './types';
+import type { PasswordFormat } from '../types';
 
 /** Bounds of one RSA block: a 512-bit to an 8192-bit key. */
 const MIN_CIPHERTEXT_BYTES = 64;

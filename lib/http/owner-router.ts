@@ -1,14 +1,14 @@
 import { Router, type Request, type Response } from 'express';
 import { Access, type RequestState } from './access';
 import { Answers, sendEmpty, sendJson } from './answers';
-import { passwordError } from './errors';
+import { passwordError } from '../core/errors';
 import { actionOf, methodTable, readPassword } from './methods';
 import { createRateLimiter } from './rate-limit';
 import { parseRouterOptions } from './router-options';
-import { SERVER_ID_RULE } from './server-id';
+import { SERVER_ID_RULE } from '../core/server-id';
 import { serverIdCheck } from './server-id-check';
-import type { PasswordService } from './service';
-import type { OwnerAction, OwnerLookupContext, Principal, RouterOptionsBase } from './types';
+import type { PasswordService } from '../core/service';
+import type { OwnerAction, OwnerLookupContext, Principal, RouterOptionsBase } from '../types';
 
 /** Options of `createServerPasswordRouter(...)`, the owner-facing router. */
 export interface ServerPasswordRouterOptions<P extends Principal = Principal>

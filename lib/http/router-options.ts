@@ -1,10 +1,10 @@
 import type { HelmetOptions } from 'helmet';
-import { diagnostics, type Diagnostics } from './logging';
-import { checkKnownOptions, optionalFunction, OptionsError, requireFunction } from './options';
+import { diagnostics, type Diagnostics } from '../core/logging';
+import { checkKnownOptions, optionalFunction, OptionsError, requireFunction } from '../core/options';
 import { parseRateLimit } from './rate-limit';
 import { securityHeaders, type SecurityHeaders } from './security-headers';
-import { PasswordService, SERVICE_OPTION_NAMES } from './service';
-import type { Awaitable, ErrorBodyHook, InstanceRateLimit, Logger, Principal, RouterOptionsBase } from './types';
+import { PasswordService, SERVICE_OPTION_NAMES } from '../core/service';
+import type { Awaitable, ErrorBodyHook, InstanceRateLimit, Logger, Principal, RouterOptionsBase } from '../types';
 
 /** Options every router takes. */
 const COMMON_OPTION_NAMES = [

@@ -1,9 +1,9 @@
 import type * as PromClient from 'prom-client';
 import type { Registry } from 'prom-client';
-import { ERROR_STATUS } from './errors';
-import { checkKnownOptions, OptionsError } from './options';
-import { requirePeer } from './peer';
-import type { PasswordEvent, PasswordEventType } from './types';
+import { ERROR_STATUS } from '../core/errors';
+import { checkKnownOptions, OptionsError } from '../core/options';
+import { requirePeer } from '../core/peer';
+import type { PasswordEvent, PasswordEventType } from '../types';
 
 requirePeer('prom-client', 'metrics');
 // Loaded after requirePeer, which names the package to install when it is missing.

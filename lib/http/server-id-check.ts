@@ -1,6 +1,6 @@
 import type { Request } from 'express';
 import { param } from 'express-validator';
-import { SERVER_ID } from './server-id';
+import { SERVER_ID } from '../core/server-id';
 
 /** How many distinct ids keep their verdict; past it the oldest is validated again when next seen. */
 const REMEMBERED_IDS = 1000;

@@ -1,7 +1,7 @@
 import { createHmac, createSecretKey, timingSafeEqual, type KeyObject } from 'node:crypto';
 import type { Request } from 'express';
-import { passwordError } from './errors';
-import { checkKnownOptions, OptionsError } from './options';
+import { passwordError } from '../core/errors';
+import { checkKnownOptions, OptionsError } from '../core/options';
 
 /** Options of `signedProxyIdentity`. */
 export interface SignedProxyIdentityOptions {

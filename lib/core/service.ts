@@ -3,8 +3,8 @@ import { isInstanceId, MAX_INSTANCE_ID_LENGTH } from './instance-id';
 import { diagnostics, isThenable, type Diagnostics } from './logging';
 import { checkKnownOptions, optionalFunction, optionalInteger, OptionsError } from './options';
 import { normalizePassword } from './password-value';
-import { MemoryStore } from './stores/memory';
-import type { ActionContext, EventHandler, Logger, PasswordEvent, PasswordFormat, PasswordStore } from './types';
+import { MemoryStore } from '../stores/memory';
+import type { ActionContext, EventHandler, Logger, PasswordEvent, PasswordFormat, PasswordStore } from '../types';
 
 /** Options of `new PasswordService(...)`. */
 export interface PasswordServiceOptions {

@@ -1,7 +1,7 @@
 import type { Request, Response } from 'express';
 import type { RequestState } from './access';
-import { passwordError } from './errors';
-import type { PasswordService } from './service';
+import { passwordError } from '../core/errors';
+import type { PasswordService } from '../core/service';
 
 /** The action each HTTP method asks for on one route, and its `Allow` header. */
 export interface MethodTable<A extends string> {

@@ -7,7 +7,7 @@
  * (Bleichenbacher), which lets the caller decrypt any ciphertext made for that key. The metadata
  * service only stores ciphertext; it never needs a private key.
  */
-export { encryptPassword, type EncryptPasswordOptions } from './crypto/encrypt';
-export { decryptPassword, type DecryptPasswordOptions } from './crypto/decrypt';
-export { PasswordCryptoError, type PasswordCryptoErrorCode } from './crypto/errors';
-export type { PasswordPadding } from './crypto/padding';
+export { encryptPassword, type EncryptPasswordOptions } from './encrypt';
+export { decryptPassword, type DecryptPasswordOptions } from './decrypt';
+export { PasswordCryptoError, type PasswordCryptoErrorCode } from './errors';
+export type { PasswordPadding } from './padding';
