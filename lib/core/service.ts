@@ -1,10 +1,11 @@
-import { PasswordError, passwordError } from './errors';
+import { PasswordError } from './errors';
 import { isInstanceId, MAX_INSTANCE_ID_LENGTH } from './instance-id';
-import { diagnostics, isThenable, type Diagnostics } from './logging';
+import { callStore, eventReporter, type EventFields, type ReportEvent } from './events';
+import { diagnostics, type Diagnostics } from './logging';
 import { checkKnownOptions, optionalFunction, optionalInteger, OptionsError } from './options';
 import { normalizePassword } from './password-value';
 import { MemoryStore } from '../stores/memory';
-import type { ActionContext, EventHandler, Logger, PasswordEvent, PasswordFormat, PasswordStore } from '../types';
+import type { ActionContext, EventHandler, Logger, PasswordFormat, PasswordStore } from '../types';
 
 /** Options of `new PasswordService(...)`. */
 export interface PasswordServiceOptions {
@@ -33,9 +34,6 @@ const DEFAULT_MAX_BYTES = 1020;
 const FORMATS: readonly PasswordFormat[] = ['base64', 'text'];
 const STORE_METHODS = ['get', 'setIfAbsent', 'set', 'delete'] as const;
 
-/** An event as the service's callers describe it; the service adds the context and the time. */
-export type EventFields = Omit<PasswordEvent, 'at' | 'principalId' | 'requestId'>;
-
 interface Configuration {
   readonly store: PasswordStore;
   readonly ttl: number | undefined;
@@ -47,7 +45,7 @@ interface Configuration {
 
 function parseOptions(options: PasswordServiceOptions): Configuration {
   checkKnownOptions(WHERE, options, [...SERVICE_OPTION_NAMES, 'logger']);
-  if (options.store !== undefined) checkStore(options.store);
+  if (options.store !== undefined) checkStore(WHERE, options.store);
   optionalInteger(WHERE, 'ttl', options.ttl, 1, 2 ** 31 - 1, 'milliseconds');
   optionalInteger(WHERE, 'maxBytes', options.maxBytes, 16, 4096, 'bytes');
   if (options.format !== undefined && !FORMATS.includes(options.format)) {
@@ -67,19 +65,21 @@ function parseOptions(options: PasswordServiceOptions): Configuration {
   };
 }
 
-function checkStore(store: unknown): asserts store is PasswordStore {
+/** Requires `store` to have every method of `PasswordStore`; `where` names the constructor. */
+export function checkStore(where: string, store: unknown): asserts store is PasswordStore {
   const missing = STORE_METHODS.filter(
     (method) => typeof (store as Record<string, unknown> | null)?.[method] !== 'function',
   );
   if (missing.length > 0) {
     throw new OptionsError(
       'ERR_INVALID_OPTION',
-      `${WHERE}: \`store\` must implement PasswordStore; missing ${missing.join(', ')}.`,
+      `${where}: \`store\` must implement PasswordStore; missing ${missing.join(', ')}.`,
     );
   }
 }
 
-function checkId(id: unknown): asserts id is string {
+/** Requires `id` to be an instance id every store can hold; a `TypeError` otherwise. */
+export function checkInstanceId(id: unknown): asserts id is string {
   if (!isInstanceId(id)) {
     throw new TypeError(
       `express-metadata-password: an instance id must be a non-empty string of at most ${MAX_INSTANCE_ID_LENGTH} characters, well-formed UTF-16.`,
@@ -100,7 +100,7 @@ export class PasswordService {
   readonly format: PasswordFormat;
   /** Milliseconds until a stored password expires, or `undefined` for never. */
   readonly ttl: number | undefined;
-  readonly #onEvent: EventHandler | undefined;
+  readonly #report: ReportEvent;
   readonly #log: Diagnostics;
 
   constructor(options: PasswordServiceOptions = {}) {
@@ -109,13 +109,13 @@ export class PasswordService {
     this.maxBytes = configuration.maxBytes;
     this.format = configuration.format;
     this.ttl = configuration.ttl;
-    this.#onEvent = configuration.onEvent;
     this.#log = configuration.log;
+    this.#report = eventReporter(configuration.onEvent, configuration.log);
   }
 
   /** Resolves the stored value, or `undefined` when there is none. Emits `password.read` on a value. */
   async get(id: string, context?: ActionContext): Promise<string | undefined> {
-    checkId(id);
+    checkInstanceId(id);
     const [value, durationMs] = await this.#call(id, context, () => this.store.get(id));
     if (value !== undefined) this.report({ type: 'password.read', instanceId: id, durationMs }, context);
     return value;
@@ -127,7 +127,7 @@ export class PasswordService {
    * `PAYLOAD_TOO_LARGE` for an invalid value, 503 `STORE_UNAVAILABLE` when the store fails.
    */
   async setOnce(id: string, value: string, context?: ActionContext): Promise<boolean> {
-    checkId(id);
+    checkInstanceId(id);
     const normalized = this.#validate(id, value, context);
     const [stored, durationMs] = await this.#call(id, context, () =>
       this.store.setIfAbsent(id, normalized, this.ttl),
@@ -138,7 +138,7 @@ export class PasswordService {
 
   /** Stores `value` even when one is set: an admin's change-password action. */
   async overwrite(id: string, value: string, context?: ActionContext): Promise<void> {
-    checkId(id);
+    checkInstanceId(id);
     const normalized = this.#validate(id, value, context);
     const [, durationMs] = await this.#call(id, context, () => this.store.set(id, normalized, this.ttl));
     this.report({ type: 'password.set', instanceId: id, reason: 'overwrite', durationMs }, context);
@@ -149,7 +149,7 @@ export class PasswordService {
    * when an instance is rebuilt, so its agent can post the new password.
    */
   async clear(id: string, context?: ActionContext): Promise<boolean> {
-    checkId(id);
+    checkInstanceId(id);
     const [removed, durationMs] = await this.#call(id, context, () => this.store.delete(id));
     if (removed) this.report({ type: 'password.cleared', instanceId: id, durationMs }, context);
     return removed;
@@ -160,7 +160,7 @@ export class PasswordService {
    * @internal
    */
   async peek(id: string, context?: ActionContext): Promise<string | undefined> {
-    checkId(id);
+    checkInstanceId(id);
     const [value] = await this.#call(id, context, () => this.store.get(id));
     return value;
   }
@@ -171,21 +171,7 @@ export class PasswordService {
    * @internal
    */
   report(fields: EventFields, context?: ActionContext): void {
-    const onEvent = this.#onEvent;
-    if (!onEvent) return;
-    const event: PasswordEvent = {
-      ...fields,
-      ...(context?.principalId !== undefined && { principalId: context.principalId }),
-      ...(context?.requestId !== undefined && { requestId: context.requestId }),
-      at: new Date(),
-    };
-    const fail = (error: unknown) => this.#log.error(`onEvent failed for a ${event.type} event; the request went on.`, error);
-    try {
-      const result = onEvent(event);
-      if (isThenable(result)) Promise.resolve(result).catch(fail);
-    } catch (error) {
-      fail(error);
-    }
+    this.#report(fields, context);
   }
 
   #validate(id: string, value: string, context: ActionContext | undefined): string {
@@ -199,21 +185,7 @@ export class PasswordService {
   }
 
   /** Runs a store call; resolves its result and how long it took, in milliseconds. */
-  async #call<T>(
-    id: string,
-    context: ActionContext | undefined,
-    operation: () => Promise<T>,
-  ): Promise<[result: T, durationMs: number]> {
-    const started = performance.now();
-    try {
-      const result = await operation();
-      return [result, performance.now() - started];
-    } catch (cause) {
-      const durationMs = performance.now() - started;
-      const reason = cause instanceof Error ? cause.message : 'the store rejected without an Error';
-      this.#log.error(`the password store failed for instance ${JSON.stringify(id)}.`, cause);
-      this.report({ type: 'store.unavailable', instanceId: id, reason, durationMs }, context);
-      throw passwordError('STORE_UNAVAILABLE', 'The password store is unavailable; try again shortly.');
-    }
+  #call<T>(id: string, context: ActionContext | undefined, operation: () => Promise<T>): Promise<[result: T, durationMs: number]> {
+    return callStore(id, context, operation, this.#log, this.#report);
   }
 }

@@ -3,7 +3,7 @@ import { internalError, isAnswerable, passwordError, type PasswordError } from '
 import { isInstanceId } from '../core/instance-id';
 import { isThenable, type Diagnostics } from '../core/logging';
 import type { RateLimiter } from './rate-limit';
-import type { PasswordService } from '../core/service';
+import type { EventReporter } from '../core/events';
 import type { Awaitable, InstanceRef, Principal } from '../types';
 
 /** What one request has established so far: its id, then who is calling, then which instance. */
@@ -15,7 +15,8 @@ export interface RequestState {
 
 /** The hooks and settings `Access` decides with, parsed from a router's options. */
 export interface AccessRules<P extends Principal, C> {
-  readonly service: PasswordService;
+  /** Where `access.denied` is reported: the router's service. */
+  readonly service: EventReporter;
   readonly authenticate: (req: Request) => Awaitable<P | null | undefined>;
   readonly lookupInstance: (context: C) => Awaitable<InstanceRef | null | undefined>;
   readonly principalId: ((principal: P) => Awaitable<string | undefined>) | undefined;
