@@ -1,9 +1,10 @@
+import { spawn, type ChildProcess } from 'node:child_process';
 import { randomBytes } from 'node:crypto';
-import { mkdtempSync, rmSync } from 'node:fs';
+import { existsSync, mkdtempSync, rmSync } from 'node:fs';
 import type { Server } from 'node:http';
 import type { AddressInfo } from 'node:net';
 import { tmpdir } from 'node:os';
-import { join } from 'node:path';
+import { join, resolve } from 'node:path';
 import { PasswordResetService, type PasswordEvent } from '../lib';
 import { createDemoHost } from '../examples/demo-host';
 import {
@@ -15,6 +16,8 @@ import {
   run,
   runPython,
 } from './helpers/password-server-clients';
+import { openRedisStore } from './helpers/store-backends';
+import { describeWithRedis, REDIS_URL } from './helpers/services';
 
 jest.setTimeout(120_000);
 
@@ -176,5 +179,70 @@ describeWithClients()("python-novaclient's change_password against the demo's ac
     expect(foreign).toEqual({ status: 404, message: 'No such instance.' });
     expect(await demo.resets.pending(web.id)).toBe(false);
     expect(await demo.resets.pending(other.id)).toBe(false);
+  });
+});
+
+/** The second process: the password-server router from the built package, on the same Redis. */
+const SECOND_PROCESS = `
+const express = require('express');
+const Redis = require('ioredis');
+const { PasswordResetService, createPasswordServerRouter } = require(process.env.DIST + '/lib');
+const { RedisStore } = require(process.env.DIST + '/lib/stores/redis');
+const client = new Redis(process.env.REDIS_URL, { enableOfflineQueue: false, maxRetriesPerRequest: 0 });
+const resets = new PasswordResetService({
+  store: new RedisStore({ client, prefix: process.env.PREFIX }),
+  encryptionKey: process.env.KEY,
+  onEvent: (event) => process.stderr.write(event.type + '\\n'),
+});
+const app = express();
+app.use(createPasswordServerRouter({
+  resets,
+  authenticate: (req) => (req.socket.remoteAddress === '127.0.0.1' ? { instanceId: process.env.INSTANCE } : null),
+  lookupInstance: ({ principal }) => ({ id: principal.instanceId }),
+}));
+client.once('ready', () => {
+  const server = app.listen(0, '127.0.0.1', () => process.stdout.write(server.address().port + '\\n'));
+});
+`;
+
+/** Starts the second process; resolves it and its port once it listens. */
+function startSecondProcess(env: Record<string, string>): Promise<{ child: ChildProcess; port: number; events: string[] }> {
+  const child = spawn(process.execPath, ['-e', SECOND_PROCESS], { env: { ...process.env, ...env }, stdio: ['ignore', 'pipe', 'pipe'] });
+  const events: string[] = [];
+  child.stderr?.setEncoding('utf8').on('data', (chunk: string) => events.push(...chunk.split('\n').filter(Boolean)));
+  return new Promise((resolvePort, reject) => {
+    child.stdout?.setEncoding('utf8').once('data', (chunk: string) => resolvePort({ child, port: Number(chunk.trim()), events }));
+    child.once('exit', (code) => reject(new Error(`the second process exited ${String(code)}: ${events.join(' | ')}`)));
+  });
+}
+
+describeWithRedis('two processes sharing Redis', () => {
+  const dist = resolve(__dirname, '..', 'dist');
+
+  describeWithClients()('with the real agent', () => {
+    it('a reset queued on one is delivered to cloud-init (Exoscale) and acknowledged through the other', async () => {
+      if (!existsSync(`${dist}/lib/index.js`)) throw new Error('run `npm run build` first: the second process loads dist/.');
+      const opened = await openRedisStore('reset-shared');
+      const key = randomBytes(32).toString('base64');
+      const instanceId = `vm-shared-${randomBytes(4).toString('hex')}`;
+      const { store } = opened;
+      let second: ChildProcess | undefined;
+      try {
+        const started = await startSecondProcess({ DIST: dist, REDIS_URL, PREFIX: store.prefix, KEY: key, INSTANCE: instanceId });
+        second = started.child;
+        const events: PasswordEvent[] = [];
+        const here = new PasswordResetService({ store, encryptionKey: key, onEvent: (event) => events.push(event) });
+        const password = await here.reset(instanceId);
+        expect(JSON.parse(await runPython(EXOSCALE_CLIENT, [String(started.port), 'default']))).toEqual({ password });
+        expect(await here.pending(instanceId)).toBe(false);
+        expect(events.map(({ type }) => type)).toEqual(['reset.queued']);
+        // The second process reports its events on stderr, which may arrive a moment after the answer.
+        for (let waited = 0; started.events.length < 2 && waited < 5000; waited += 50) await new Promise((done) => setTimeout(done, 50));
+        expect(started.events).toEqual(['reset.delivered', 'reset.applied']);
+      } finally {
+        second?.kill();
+        await opened.close();
+      }
+    });
   });
 });

@@ -123,15 +123,17 @@ describe('PasswordResetService: a password the host gives', () => {
     expect(await resets.take('vm-1')).toBe(password);
   });
 
-  it('refuses ids no store can hold with a TypeError, before the store', async () => {
-    const { resets } = resetsWithEvents({ store: new BrokenStore(), encryptionKey: KEY });
-    for (const id of ['', 'x'.repeat(256), 'vm\ud800'] as const) {
-      await expect(resets.reset(id)).rejects.toBeInstanceOf(TypeError);
-      await expect(resets.take(id)).rejects.toBeInstanceOf(TypeError);
-      await expect(resets.acknowledge(id)).rejects.toBeInstanceOf(TypeError);
-      await expect(resets.cancel(id)).rejects.toBeInstanceOf(TypeError);
-      await expect(resets.pending(id)).rejects.toBeInstanceOf(TypeError);
+  it('refuses ids no store can hold with 400 BAD_REQUEST, before the store', async () => {
+    const { resets, events } = resetsWithEvents({ store: new BrokenStore(), encryptionKey: KEY });
+    const refusal = { status: 400, code: 'BAD_REQUEST' };
+    for (const id of ['', 'x'.repeat(256), 'vm\ud800', 'vm\u0000', 'vm\n1'] as const) {
+      await expect(resets.reset(id)).rejects.toMatchObject(refusal);
+      await expect(resets.take(id)).rejects.toMatchObject(refusal);
+      await expect(resets.acknowledge(id)).rejects.toMatchObject(refusal);
+      await expect(resets.cancel(id)).rejects.toMatchObject(refusal);
+      await expect(resets.pending(id)).rejects.toMatchObject(refusal);
     }
+    expect(events).toEqual([]);
   });
 });
 

@@ -1,23 +1,29 @@
-import { isThenable, type Diagnostics } from './logging';
 import { passwordError } from './errors';
+import { callHost } from './host-call';
+import type { Diagnostics } from './logging';
 import type { ActionContext, EventHandler, PasswordEvent } from '../types';
 
-/** An event as a service's callers describe it; the reporter adds the context and the time. */
+/** An event as a service describes it; the context and the time are added when it is sent. */
 export type EventFields = Omit<PasswordEvent, 'at' | 'principalId' | 'requestId'>;
 
 /** Sends an event, with the context and the time, to the host's `onEvent`. */
-export type ReportEvent = (fields: EventFields, context?: ActionContext) => void;
+export type EmitEvent = (fields: EventFields, context?: ActionContext) => void;
 
-/** Whatever can report events: both services, for `Access` and the routers. */
-export interface EventReporter {
-  report(fields: EventFields, context?: ActionContext): void;
+/** What a router refused before asking the service: who asked, and for which instance if known. */
+export interface RefusalContext extends ActionContext {
+  readonly instanceId?: string;
+}
+
+/** Where a router reports what it refused before asking its service: both services. */
+export interface RefusalReporter {
+  refused(type: 'access.denied' | 'password.rejected', reason: string, context: RefusalContext): void;
 }
 
 /**
- * Makes the reporter of a service: each event gets the context and the time and goes to `onEvent`.
- * A throwing or rejecting handler is logged, never passed on.
+ * The emitter of a service: each event gets the context and the time and goes to `onEvent`. A
+ * throwing or rejecting handler is logged, never passed on.
  */
-export function eventReporter(onEvent: EventHandler | undefined, log: Diagnostics): ReportEvent {
+export function eventEmitter(onEvent: EventHandler | undefined, log: Diagnostics): EmitEvent {
   return (fields, context) => {
     if (!onEvent) return;
     const event: PasswordEvent = {
@@ -26,19 +32,21 @@ export function eventReporter(onEvent: EventHandler | undefined, log: Diagnostic
       ...(context?.requestId !== undefined && { requestId: context.requestId }),
       at: new Date(),
     };
-    const fail = (error: unknown) => log.error(`onEvent failed for a ${event.type} event; the request went on.`, error);
-    try {
-      const result = onEvent(event);
-      if (isThenable(result)) Promise.resolve(result).catch(fail);
-    } catch (error) {
-      fail(error);
-    }
+    void callHost(
+      () => onEvent(event),
+      (error) => log.error(`onEvent failed for a ${event.type} event; the request went on.`, error),
+    );
   };
+}
+
+/** The event for a request a router refused: `access.denied` or `password.rejected`, `reason` its code. */
+export function refusalEvent(type: 'access.denied' | 'password.rejected', reason: string, context: RefusalContext): EventFields {
+  return { type, reason, ...(context.instanceId !== undefined && { instanceId: context.instanceId }) };
 }
 
 /**
  * Runs a store call for `id`; resolves its result and how long it took, in milliseconds. A failure
- * is logged (name, code and message only), reported as `store.unavailable` and rejected as 503
+ * is logged (name, code and message only), emitted as `store.unavailable` and rejected as 503
  * `STORE_UNAVAILABLE`.
  */
 export async function callStore<T>(
@@ -46,7 +54,7 @@ export async function callStore<T>(
   context: ActionContext | undefined,
   operation: () => Promise<T>,
   log: Diagnostics,
-  report: ReportEvent,
+  emit: EmitEvent,
 ): Promise<[result: T, durationMs: number]> {
   const started = performance.now();
   try {
@@ -56,7 +64,7 @@ export async function callStore<T>(
     const durationMs = performance.now() - started;
     const reason = cause instanceof Error ? cause.message : 'the store rejected without an Error';
     log.error(`the password store failed for instance ${JSON.stringify(id)}.`, cause);
-    report({ type: 'store.unavailable', instanceId: id, reason, durationMs }, context);
+    emit({ type: 'store.unavailable', instanceId: id, reason, durationMs }, context);
     throw passwordError('STORE_UNAVAILABLE', 'The password store is unavailable; try again shortly.');
   }
 }

@@ -1,5 +1,6 @@
-import { callStore, eventReporter, type EventFields, type ReportEvent } from './events';
-import { checkInstanceId, checkStore } from './service';
+import { callStore, eventEmitter, refusalEvent, type EmitEvent, type RefusalContext } from './events';
+import { checkInstanceId } from './instance-id';
+import { checkStore } from './service';
 import { diagnostics, type Diagnostics } from './logging';
 import { checkKnownOptions, optionalFunction, optionalInteger, OptionsError } from './options';
 import { ResetCipher } from './reset-cipher';
@@ -55,7 +56,7 @@ export class PasswordResetService {
   /** Milliseconds until a pending reset expires. */
   readonly ttl: number;
   readonly #cipher: ResetCipher;
-  readonly #report: ReportEvent;
+  readonly #emit: EmitEvent;
   readonly #log: Diagnostics;
 
   constructor(options: PasswordResetServiceOptions = {}) {
@@ -75,7 +76,7 @@ export class PasswordResetService {
       );
     }
     this.#log = diagnostics(options.logger ?? console);
-    this.#report = eventReporter(options.onEvent, this.#log);
+    this.#emit = eventEmitter(options.onEvent, this.#log);
   }
 
   /**
@@ -89,7 +90,7 @@ export class PasswordResetService {
     checkResetPassword(password);
     const sealed = this.#cipher.seal(id, password);
     const [, durationMs] = await this.#call(id, context, () => this.store.set(id, sealed, this.ttl));
-    this.#report({ type: 'reset.queued', instanceId: id, durationMs }, context);
+    this.#emit({ type: 'reset.queued', instanceId: id, durationMs }, context);
     return password;
   }
 
@@ -109,7 +110,7 @@ export class PasswordResetService {
    */
   async take(id: string, context?: ActionContext): Promise<string | undefined> {
     const { password, durationMs } = await this.#read(id, context);
-    if (password !== undefined) this.#report({ type: 'reset.delivered', instanceId: id, durationMs }, context);
+    if (password !== undefined) this.#emit({ type: 'reset.delivered', instanceId: id, durationMs }, context);
     return password;
   }
 
@@ -127,11 +128,11 @@ export class PasswordResetService {
   }
 
   /**
-   * Sends an event to `onEvent` with the context and the time.
+   * Emits the event for a request the password-server router refused before asking the service.
    * @internal
    */
-  report(fields: EventFields, context?: ActionContext): void {
-    this.#report(fields, context);
+  refused(type: 'access.denied' | 'password.rejected', reason: string, context: RefusalContext): void {
+    this.#emit(refusalEvent(type, reason, context), context);
   }
 
   async #read(id: string, context: ActionContext | undefined): Promise<{ password?: string; durationMs: number }> {
@@ -143,7 +144,7 @@ export class PasswordResetService {
       this.#log.error(
         `a pending reset for instance ${JSON.stringify(id)} does not decrypt with any \`encryptionKey\` (a key removed too early, or a value moved from another instance); it is treated as absent.`,
       );
-      this.#report({ type: 'reset.unreadable', instanceId: id, durationMs }, context);
+      this.#emit({ type: 'reset.unreadable', instanceId: id, durationMs }, context);
       return { durationMs };
     }
     return { password, durationMs };
@@ -152,11 +153,11 @@ export class PasswordResetService {
   async #remove(id: string, context: ActionContext | undefined, type: 'reset.cancelled' | 'reset.applied'): Promise<boolean> {
     checkInstanceId(id);
     const [removed, durationMs] = await this.#call(id, context, () => this.store.delete(id));
-    if (removed) this.#report({ type, instanceId: id, durationMs }, context);
+    if (removed) this.#emit({ type, instanceId: id, durationMs }, context);
     return removed;
   }
 
   #call<T>(id: string, context: ActionContext | undefined, operation: () => Promise<T>): Promise<[result: T, durationMs: number]> {
-    return callStore(id, context, operation, this.#log, this.#report);
+    return callStore(id, context, operation, this.#log, this.#emit);
   }
 }

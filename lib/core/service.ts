@@ -1,11 +1,13 @@
-import { PasswordError } from './errors';
-import { isInstanceId, MAX_INSTANCE_ID_LENGTH } from './instance-id';
-import { callStore, eventReporter, type EventFields, type ReportEvent } from './events';
+import { isAnswerable } from './errors';
+import { callStore, eventEmitter, refusalEvent, type EmitEvent, type RefusalContext } from './events';
+import { checkInstanceId } from './instance-id';
 import { diagnostics, type Diagnostics } from './logging';
-import { checkKnownOptions, optionalFunction, optionalInteger, OptionsError } from './options';
-import { normalizePassword } from './password-value';
+import { checkKnownOptions, optionNames, optionalFunction, optionalInteger, OptionsError } from './options';
+import { PasswordRules } from './password-value';
 import { MemoryStore } from '../stores/memory';
-import type { ActionContext, EventHandler, Logger, PasswordFormat, PasswordStore } from '../types';
+import type { ActionContext, EventHandler, Logger, PasswordFormat, PasswordStore, SetContext } from '../types';
+
+export type { RefusalContext } from './events';
 
 /** Options of `new PasswordService(...)`. */
 export interface PasswordServiceOptions {
@@ -27,7 +29,13 @@ export interface PasswordServiceOptions {
 }
 
 /** The options of `PasswordService` that belong to it alone, never to a router. */
-export const SERVICE_OPTION_NAMES = ['store', 'ttl', 'maxBytes', 'format', 'onEvent'] as const;
+export const SERVICE_OPTION_NAMES = optionNames<Omit<PasswordServiceOptions, 'logger'>>({
+  store: true,
+  ttl: true,
+  maxBytes: true,
+  format: true,
+  onEvent: true,
+});
 
 const WHERE = 'new PasswordService()';
 const DEFAULT_MAX_BYTES = 1020;
@@ -78,70 +86,63 @@ export function checkStore(where: string, store: unknown): asserts store is Pass
   }
 }
 
-/** Requires `id` to be an instance id every store can hold; a `TypeError` otherwise. */
-export function checkInstanceId(id: unknown): asserts id is string {
-  if (!isInstanceId(id)) {
-    throw new TypeError(
-      `express-metadata-password: an instance id must be a non-empty string of at most ${MAX_INSTANCE_ID_LENGTH} characters, well-formed UTF-16.`,
-    );
-  }
-}
-
 /**
  * The core both routers use, and the host's own entry point: set-once, overwrite, read and clear
  * passwords in a store, with validation and audit events.
  */
 export class PasswordService {
-  /** The store passwords are kept in. */
-  readonly store: PasswordStore;
+  readonly #store: PasswordStore;
   /** Largest accepted value in bytes. */
   readonly maxBytes: number;
   /** Accepted value format. */
   readonly format: PasswordFormat;
   /** Milliseconds until a stored password expires, or `undefined` for never. */
   readonly ttl: number | undefined;
-  readonly #report: ReportEvent;
+  readonly #emit: EmitEvent;
   readonly #log: Diagnostics;
+  readonly #rules: PasswordRules;
 
   constructor(options: PasswordServiceOptions = {}) {
     const configuration = parseOptions(options);
-    this.store = configuration.store;
+    this.#store = configuration.store;
     this.maxBytes = configuration.maxBytes;
     this.format = configuration.format;
     this.ttl = configuration.ttl;
     this.#log = configuration.log;
-    this.#report = eventReporter(configuration.onEvent, configuration.log);
+    this.#emit = eventEmitter(configuration.onEvent, configuration.log);
+    this.#rules = new PasswordRules(configuration);
   }
 
   /** Resolves the stored value, or `undefined` when there is none. Emits `password.read` on a value. */
   async get(id: string, context?: ActionContext): Promise<string | undefined> {
     checkInstanceId(id);
-    const [value, durationMs] = await this.#call(id, context, () => this.store.get(id));
-    if (value !== undefined) this.report({ type: 'password.read', instanceId: id, durationMs }, context);
+    const [value, durationMs] = await this.#call(id, context, () => this.#store.get(id));
+    if (value !== undefined) this.#emit({ type: 'password.read', instanceId: id, durationMs }, context);
     return value;
   }
 
   /**
    * Stores `value` unless one is already set: resolves `true` when stored, `false` when a value was
-   * already there. Atomic when the store is. Rejects with 400 `INVALID_PASSWORD` or 413
-   * `PAYLOAD_TOO_LARGE` for an invalid value, 503 `STORE_UNAVAILABLE` when the store fails.
+   * already there. Atomic when the store is. Rejects with 400 `BAD_REQUEST` for an id no store can
+   * hold, 400 `INVALID_PASSWORD` or 413 `PAYLOAD_TOO_LARGE` for an invalid value (or one that is
+   * not a block for `context.publicKey`), 503 `STORE_UNAVAILABLE` when the store fails.
    */
-  async setOnce(id: string, value: string, context?: ActionContext): Promise<boolean> {
+  async setOnce(id: string, value: string, context?: SetContext): Promise<boolean> {
     checkInstanceId(id);
     const normalized = this.#validate(id, value, context);
     const [stored, durationMs] = await this.#call(id, context, () =>
-      this.store.setIfAbsent(id, normalized, this.ttl),
+      this.#store.setIfAbsent(id, normalized, this.ttl),
     );
-    this.report({ type: stored ? 'password.set' : 'password.conflict', instanceId: id, durationMs }, context);
+    this.#emit({ type: stored ? 'password.set' : 'password.conflict', instanceId: id, durationMs }, context);
     return stored;
   }
 
   /** Stores `value` even when one is set: an admin's change-password action. */
-  async overwrite(id: string, value: string, context?: ActionContext): Promise<void> {
+  async overwrite(id: string, value: string, context?: SetContext): Promise<void> {
     checkInstanceId(id);
     const normalized = this.#validate(id, value, context);
-    const [, durationMs] = await this.#call(id, context, () => this.store.set(id, normalized, this.ttl));
-    this.report({ type: 'password.set', instanceId: id, reason: 'overwrite', durationMs }, context);
+    const [, durationMs] = await this.#call(id, context, () => this.#store.set(id, normalized, this.ttl));
+    this.#emit({ type: 'password.set', instanceId: id, reason: 'overwrite', durationMs }, context);
   }
 
   /**
@@ -150,8 +151,8 @@ export class PasswordService {
    */
   async clear(id: string, context?: ActionContext): Promise<boolean> {
     checkInstanceId(id);
-    const [removed, durationMs] = await this.#call(id, context, () => this.store.delete(id));
-    if (removed) this.report({ type: 'password.cleared', instanceId: id, durationMs }, context);
+    const [removed, durationMs] = await this.#call(id, context, () => this.#store.delete(id));
+    if (removed) this.#emit({ type: 'password.cleared', instanceId: id, durationMs }, context);
     return removed;
   }
 
@@ -161,31 +162,32 @@ export class PasswordService {
    */
   async peek(id: string, context?: ActionContext): Promise<string | undefined> {
     checkInstanceId(id);
-    const [value] = await this.#call(id, context, () => this.store.get(id));
+    const [value] = await this.#call(id, context, () => this.#store.get(id));
     return value;
   }
 
   /**
-   * Sends an event to `onEvent` with the context and the time. A throwing or rejecting handler is
-   * logged, never passed on.
+   * Emits the event for a request a router refused before asking the service: `access.denied` (who
+   * or which instance) or `password.rejected` (the body), `reason` being the answer's code.
    * @internal
    */
-  report(fields: EventFields, context?: ActionContext): void {
-    this.#report(fields, context);
+  refused(type: 'access.denied' | 'password.rejected', reason: string, context: RefusalContext): void {
+    this.#emit(refusalEvent(type, reason, context), context);
   }
 
-  #validate(id: string, value: string, context: ActionContext | undefined): string {
+  #validate(id: string, value: string, context: SetContext | undefined): string {
     try {
-      return normalizePassword(value, this.format, this.maxBytes);
+      return this.#rules.check(value, context?.publicKey);
     } catch (error) {
-      const code = error instanceof PasswordError ? error.code : 'INVALID_PASSWORD';
-      this.report({ type: 'password.rejected', instanceId: id, reason: code }, context);
+      if (isAnswerable(error) && error.status < 500) {
+        this.#emit({ type: 'password.rejected', instanceId: id, reason: error.code }, context);
+      }
       throw error;
     }
   }
 
   /** Runs a store call; resolves its result and how long it took, in milliseconds. */
   #call<T>(id: string, context: ActionContext | undefined, operation: () => Promise<T>): Promise<[result: T, durationMs: number]> {
-    return callStore(id, context, operation, this.#log, this.#report);
+    return callStore(id, context, operation, this.#log, this.#emit);
   }
 }

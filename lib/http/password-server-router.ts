@@ -1,12 +1,12 @@
 import { Router, type NextFunction, type Request, type Response } from 'express';
-import { Access, type RequestState } from './access';
-import { Answers, sendText } from './answers';
-import { isAnswerable, passwordError } from '../core/errors';
+import { Access } from './access';
+import { Answers, sendText, type RequestState } from './answers';
+import { passwordError, type PasswordError } from '../core/errors';
 import { actionOf, methodTable } from './methods';
-import { OptionsError } from '../core/options';
+import { optionNames, OptionsError } from '../core/options';
 import { PasswordResetService } from '../core/reset-service';
-import { createRateLimiter } from './rate-limit';
-import { checkServiceOptionsMisplaced, parseHookOptions } from './router-options';
+import type { RoutePath } from './paths';
+import { checkMisplacedServiceOptions, parseHookOptions } from './router-options';
 import type { PasswordServerLookupContext, Principal, ResetAction, RouterOptionsBase } from '../types';
 
 /** Options of `createPasswordServerRouter(...)`, CloudStack's password server for owner-set passwords. */
@@ -17,22 +17,34 @@ export interface PasswordServerRouterOptions<P extends Principal = Principal>
 }
 
 const WHERE = 'createPasswordServerRouter()';
+const OPTION_NAMES = optionNames<PasswordServerRouterOptions>({
+  authenticate: true,
+  lookupInstance: true,
+  resets: true,
+  logger: true,
+  helmet: true,
+  principalId: true,
+  rateLimit: true,
+  errorBody: true,
+});
 const HEADER = 'domu_request';
 /** The request words, and the action each asks `lookupInstance` about. */
 const WORDS: Readonly<Record<string, ResetAction>> = { send_my_password: 'fetch', saved_password: 'acknowledge' };
 const METHODS = methodTable<'answer'>({ GET: 'answer', HEAD: 'answer' });
-const ANY_PATH = /^/;
+/** Every path under the mount: the agents ask at `/` (CloudStack) or `/1.0/` (Exoscale). */
+const ANY_PATH: RoutePath = { match: () => ({}) };
 /** The protocol's answers. */
 const SAVED_PASSWORD = 'saved_password';
 const BAD_REQUEST = 'bad_request';
 const UNKNOWN_WORD = passwordError('BAD_REQUEST', 'DomU_Request must be send_my_password or saved_password.');
+const UNAUTHENTICATED = passwordError('FORBIDDEN', 'The request does not come from a known instance.');
 
 /**
- * Whether `error` is a refusal the protocol answers with its word `bad_request`: a 4xx but a rate
- * limit. A rate limit and the 5xx keep the package's error body and `Retry-After`.
+ * A refusal (a 4xx but a rate limit) is the protocol's word `bad_request`; a rate limit and the 5xx
+ * keep the package's JSON error body, with `Retry-After`.
  */
-function isProtocolRefusal(error: unknown): boolean {
-  return isAnswerable(error) && error.status < 500 && error.status !== 429;
+function protocolWord(error: PasswordError): string | undefined {
+  return error.status < 500 && error.status !== 429 ? BAD_REQUEST : undefined;
 }
 
 /**
@@ -44,8 +56,8 @@ function isProtocolRefusal(error: unknown): boolean {
 export function createPasswordServerRouter<P extends Principal = Principal>(
   options: PasswordServerRouterOptions<P>,
 ): Router {
-  checkServiceOptionsMisplaced(WHERE, options, ['store', 'encryptionKey', 'ttl', 'onEvent'], 'PasswordResetService', 'resets');
-  const config = parseHookOptions(WHERE, options, ['resets']);
+  checkMisplacedServiceOptions(WHERE, options, ['store', 'encryptionKey', 'ttl', 'onEvent'], 'PasswordResetService', 'resets');
+  const config = parseHookOptions(WHERE, options, OPTION_NAMES);
   if (!(options.resets instanceof PasswordResetService)) {
     throw new OptionsError(
       options.resets === undefined ? 'ERR_MISSING_OPTION' : 'ERR_INVALID_OPTION',
@@ -53,23 +65,15 @@ export function createPasswordServerRouter<P extends Principal = Principal>(
     );
   }
   const { resets } = options;
-  const { log } = config;
-  const answers = new Answers(config);
-  const access = new Access<P, PasswordServerLookupContext<P>>({
-    ...config,
-    service: resets,
-    limiter: config.rateLimit && createRateLimiter(config.rateLimit, log),
-    unauthenticated: () => passwordError('FORBIDDEN', 'The request does not come from a known instance.'),
-  });
+  const answers = new Answers({ ...config, service: resets, textBody: protocolWord });
+  const access = new Access<P, PasswordServerLookupContext<P>>(config, { unauthenticated: UNAUTHENTICATED, limitPer: 'instance' });
 
   async function answer(req: Request, res: Response, request: RequestState): Promise<void> {
     actionOf(req, res, METHODS);
     const word = req.headers[HEADER];
     const action = typeof word === 'string' && Object.hasOwn(WORDS, word) ? WORDS[word] : undefined;
     if (action === undefined) throw UNKNOWN_WORD;
-    const principal = await access.principal(req, request);
-    const instance = await access.instance(request, { principal, action, req });
-    await access.limit(req, res, request, instance.id);
+    const instance = await access.instance(req, res, request, (principal) => ({ principal, action, req }));
     const head = req.method === 'HEAD';
     if (action === 'acknowledge') {
       if (!head) await resets.acknowledge(instance.id, request);
@@ -80,12 +84,7 @@ export function createPasswordServerRouter<P extends Principal = Principal>(
     sendText(req, res, 200, password ?? SAVED_PASSWORD);
   }
 
-  const route = answers.route(ANY_PATH, [], (req, res, request) =>
-    answer(req, res, request).catch((error: unknown) => {
-      if (!isProtocolRefusal(error)) throw error;
-      sendText(req, res, (error as { status: number }).status, BAD_REQUEST);
-    }),
-  );
+  const route = answers.route(ANY_PATH, answer);
   const router = Router();
   router.use((req: Request, res: Response, next: NextFunction) => {
     if (req.headers[HEADER] === undefined) next();

@@ -6,10 +6,7 @@ import { securityHeaders, type SecurityHeaders } from './security-headers';
 import { PasswordService, SERVICE_OPTION_NAMES } from '../core/service';
 import type { Awaitable, ErrorBodyHook, InstanceRateLimit, Logger, Principal, RouterOptionsBase } from '../types';
 
-/** Options every router takes about its callers and its answers: all but the service. */
-const HOOK_OPTION_NAMES = ['authenticate', 'lookupInstance', 'logger', 'helmet', 'principalId', 'rateLimit', 'errorBody'];
-
-/** What every router decides access and answers with, checked once at creation. */
+/** What every router decides access and answers with, checked once at creation: all but the service. */
 export interface HookConfiguration<P extends Principal, C> {
   readonly authenticate: RouterOptionsBase<P, C>['authenticate'];
   readonly lookupInstance: RouterOptionsBase<P, C>['lookupInstance'];
@@ -20,7 +17,7 @@ export interface HookConfiguration<P extends Principal, C> {
   readonly log: Diagnostics;
 }
 
-/** A router's options, checked once at creation. */
+/** A password router's options, checked once at creation. */
 export interface RouterConfiguration<P extends Principal, C> extends HookConfiguration<P, C> {
   readonly service: PasswordService;
 }
@@ -37,7 +34,7 @@ export type ServiceRule =
  * them to the service (`serviceClass`) and the service as `serviceOption`: storage is configured in
  * one place.
  */
-export function checkServiceOptionsMisplaced(
+export function checkMisplacedServiceOptions(
   where: string,
   options: unknown,
   serviceOptionNames: readonly string[],
@@ -56,15 +53,16 @@ export function checkServiceOptionsMisplaced(
 }
 
 /**
- * Checks the options every router takes (`HOOK_OPTION_NAMES` and `extraOptionNames`, which the
- * router checks itself) and returns the hooks and answer settings.
+ * Checks the options every router takes about its callers and its answers (and knows
+ * `optionNames`, the router's own list, checked against its options type by `optionNames()`; the
+ * router checks its own options itself) and returns them.
  */
 export function parseHookOptions<P extends Principal, C>(
   where: string,
   options: RouterOptionsBase<P, C>,
-  extraOptionNames: readonly string[],
+  optionNames: readonly string[],
 ): HookConfiguration<P, C> {
-  checkKnownOptions(where, options, [...HOOK_OPTION_NAMES, ...extraOptionNames]);
+  checkKnownOptions(where, options, optionNames);
   requireFunction(where, 'authenticate', options.authenticate, '(req) => principal | null, identifying the caller');
   requireFunction(
     where,
@@ -89,18 +87,18 @@ export function parseHookOptions<P extends Principal, C>(
 }
 
 /**
- * Checks the options both password routers take (and `extraOptionNames`, which the router checks
- * itself) and returns them as a configuration. A service option given to a router throws, saying to
- * give it to `new PasswordService()`: storage is configured in one place.
+ * Checks the options both password routers take (see `parseHookOptions`) and their `service`. A
+ * service option given to a router throws, saying to give it to `new PasswordService()`: storage
+ * is configured in one place.
  */
 export function parseRouterOptions<P extends Principal, C>(
   where: string,
   options: RouterOptionsBase<P, C> & { readonly service?: PasswordService },
-  extraOptionNames: readonly string[],
+  optionNames: readonly string[],
   serviceRule: ServiceRule,
 ): RouterConfiguration<P, C> {
-  checkServiceOptionsMisplaced(where, options, SERVICE_OPTION_NAMES, 'PasswordService', 'service');
-  const hooks = parseHookOptions(where, options, ['service', ...extraOptionNames]);
+  checkMisplacedServiceOptions(where, options, SERVICE_OPTION_NAMES, 'PasswordService', 'service');
+  const hooks = parseHookOptions(where, options, optionNames);
   return { ...hooks, service: serviceFrom(where, options.service, serviceRule, options.logger) };
 }
 
