@@ -1,5 +1,8 @@
 import { randomBytes } from 'node:crypto';
+import { createServer, type AddressInfo, type Socket } from 'node:net';
+import Redis from 'ioredis';
 import { MemoryStore, OptionsError, PasswordError, PasswordResetService, type PasswordEvent, type PasswordStore } from '../lib';
+import { RedisStore } from '../lib/stores/redis';
 import { recordingLogger } from './helpers/app';
 
 const KEY = randomBytes(32);
@@ -243,5 +246,43 @@ describe('PasswordResetService: options, checked at creation', () => {
     expect(await rejecting.reset('vm-1', { password: 'Event-Sink-1' })).toBe('Event-Sink-1');
     await new Promise((resolve) => setImmediate(resolve));
     expect(logger.errors.map(([line]) => line)).toEqual([expect.stringMatching(/onEvent failed for a reset.queued/), expect.stringMatching(/onEvent failed/)]);
+  });
+});
+
+describe('PasswordResetService: a store that stalls', () => {
+  it('answers 503 within the store deadline, and no log line or event carries the password or its sealed value', async () => {
+    // A server that accepts connections and never answers: every Redis command stalls.
+    const sockets: Socket[] = [];
+    const stalled = createServer((socket) => sockets.push(socket));
+    await new Promise<void>((done) => stalled.listen(0, '127.0.0.1', done));
+    const client = new Redis((stalled.address() as AddressInfo).port, '127.0.0.1', {
+      enableReadyCheck: false,
+      enableOfflineQueue: true,
+      maxRetriesPerRequest: 0,
+      lazyConnect: false,
+    });
+    const events: PasswordEvent[] = [];
+    const logger = recordingLogger();
+    const resets = new PasswordResetService({
+      store: new RedisStore({ client, prefix: 'mdpw-reset-stalled:', timeoutMs: 300 }),
+      encryptionKey: KEY,
+      onEvent: (event) => events.push(event),
+      logger,
+    });
+    try {
+      const started = performance.now();
+      await expect(resets.reset('vm-1', { password: 'Stalled-Secret-77' })).rejects.toMatchObject({ status: 503, code: 'STORE_UNAVAILABLE' });
+      await expect(resets.take('vm-1')).rejects.toMatchObject({ status: 503 });
+      await expect(resets.acknowledge('vm-1')).rejects.toMatchObject({ status: 503 });
+      expect(performance.now() - started).toBeLessThan(3 * 300 + 2000);
+      expect(events.map(({ type }) => type)).toEqual(['store.unavailable', 'store.unavailable', 'store.unavailable']);
+      const told = JSON.stringify([events, logger.errors, logger.warnings]);
+      expect(told).not.toContain('Stalled-Secret-77');
+      expect(told).not.toContain('v1.');
+    } finally {
+      client.disconnect();
+      for (const socket of sockets) socket.destroy();
+      await new Promise((done) => stalled.close(done));
+    }
   });
 });
