@@ -309,7 +309,7 @@ describe('password-server router: what the guest network can send', () => {
       [{ authenticate: () => Promise.reject(new Error('boom')) }, 500],
       [{ authenticate: () => 'vm-1' as never }, 403],
       [{ lookupInstance: () => ({ id: 42 }) as never }, 500],
-      [{ lookupInstance: () => { throw new PasswordError(429, 'RATE_LIMITED', 'slow down', { retryAfter: 1e400 }); } }, 429],
+      [{ lookupInstance: () => { throw new PasswordError(429, 'RATE_LIMITED', 'slow down', { retryAfter: Number.POSITIVE_INFINITY }); } }, 429],
       [{ principalId: () => { throw new Error('boom'); } }, 500],
       [{ authenticate: () => { throw new Error('boom'); }, errorBody: () => circular }, 500],
       [{ authenticate: () => { throw new Error('boom'); }, errorBody: () => { throw new Error('worse'); } }, 500],
