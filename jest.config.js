@@ -40,6 +40,7 @@ const SYSTEM = [
   'cli-example-server',
   'cluster-race',
   'console.e2e',
+  'console-reset.e2e',
   'demo-keys',
   'doc-snippets',
   'password-server-clients',
