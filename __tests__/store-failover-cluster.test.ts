@@ -151,6 +151,35 @@ async function keySlots(port: number, keys: readonly string[]): Promise<number[]
 
 const ownedBy = (master: ClusterNode, slot: number): boolean => master.slots.some(([from, to]) => slot >= from && slot <= to);
 
+/** `redis-cli -p <node's port> ...args`, its output trimmed. */
+const cli = (node: ClusterNode, ...args: string[]): Promise<string> =>
+  run('redis-cli', ['-p', String(node.port), ...args]).then(({ stdout }) => stdout.trim());
+
+/**
+ * A slot of `source` to move to `target`, and the hash tag that puts an id in it (`{tag}-...`):
+ * `migrate()` marks it migrating (the source answers ASK for keys it does not have), `finish()`
+ * gives it to the target (the source answers MOVED), `keysIn(node)` counts its keys on a node.
+ */
+async function slotMove(source: ClusterNode, target: ClusterNode) {
+  const tags = Array.from({ length: 50 }, (_, index) => `move-${index}-${randomUUID()}`);
+  const slots = await keySlots(source.port, tags.map((tag) => `${PREFIX}{${tag}}`));
+  const index = slots.findIndex((slot) => ownedBy(source, slot));
+  const slot = String(slots[index]);
+  return {
+    tag: tags[index],
+    slot: slots[index],
+    async migrate() {
+      await cli(target, 'cluster', 'setslot', slot, 'importing', source.id);
+      await cli(source, 'cluster', 'setslot', slot, 'migrating', target.id);
+    },
+    async finish() {
+      await cli(target, 'cluster', 'setslot', slot, 'node', target.id);
+      await cli(source, 'cluster', 'setslot', slot, 'node', target.id);
+    },
+    keysIn: (node: ClusterNode) => cli(node, 'cluster', 'countkeysinslot', slot),
+  };
+}
+
 /**
  * POSTs one password for each of `ids` (`concurrency` at a time), exactly once: no retry, as an
  * agent's first attempt. Returns each id's status.
@@ -202,24 +231,16 @@ describeWithRedisServer('RedisStore on Redis Cluster (3 masters, 3 replicas), wi
     const clusterSet = set as ClusterSet;
     const store = new RedisStore({ client: cluster as Cluster, minReplicas: 1, timeoutMs: 2000 });
     const [source, target] = await clusterSet.topology();
-    // Ids with a hash tag share one slot: the first tag whose slot the source owns.
-    const tags = Array.from({ length: 50 }, (_, index) => `move-${index}-${randomUUID()}`);
-    const tagSlots = await keySlots(source.master.port, tags.map((tag) => `${PREFIX}{${tag}}`));
-    const index = tagSlots.findIndex((slot) => ownedBy(source.master, slot));
-    const [tag, slot] = [tags[index], tagSlots[index]];
-    const cli = (node: ClusterNode, ...args: string[]) => run('redis-cli', ['-p', String(node.port), ...args]).then(({ stdout }) => stdout.trim());
-    const keysIn = (node: ClusterNode) => cli(node, 'cluster', 'countkeysinslot', String(slot));
+    const { tag, slot, migrate, finish, keysIn } = await slotMove(source.master, target.master);
 
-    await cli(target.master, 'cluster', 'setslot', String(slot), 'importing', source.master.id);
-    await cli(source.master, 'cluster', 'setslot', String(slot), 'migrating', target.master.id);
+    await migrate();
     // A new key of a migrating slot is the target's: the source answers ASK.
     expect(await store.setIfAbsent(`{${tag}}-asked`, 'first')).toBe(true);
     expect(await store.get(`{${tag}}-asked`)).toBe('first');
     expect(await store.setIfAbsent(`{${tag}}-asked`, 'second')).toBe(false);
     expect([await keysIn(source.master), await keysIn(target.master)]).toEqual(['0', '1']);
 
-    await cli(target.master, 'cluster', 'setslot', String(slot), 'node', target.master.id);
-    await cli(source.master, 'cluster', 'setslot', String(slot), 'node', target.master.id);
+    await finish();
     // The client's slot map still names the source, which now answers MOVED.
     expect(cluster?.slots[slot]?.[0]).toBe(`127.0.0.1:${source.master.port}`);
     expect(await store.setIfAbsent(`{${tag}}-moved`, 'third')).toBe(true);
@@ -230,7 +251,7 @@ describeWithRedisServer('RedisStore on Redis Cluster (3 masters, 3 replicas), wi
     await clusterSet.waitUntilWhole();
   }, 30_000);
 
-  test('the WAIT goes to the node that owns the key: a master without its replica refuses, the others confirm', async () => {
+  test('the WAIT goes to the node that owns the key, redirected or not: a master without its replica refuses, the others confirm', async () => {
     const clusterSet = set as ClusterSet;
     const store = new RedisStore({ client: cluster as Cluster, minReplicas: 1, timeoutMs: 300 });
     const [alone, ...others] = await clusterSet.topology();
@@ -251,6 +272,17 @@ describeWithRedisServer('RedisStore on Redis Cluster (3 masters, 3 replicas), wi
       }
       expect(slots.filter((slot) => ownedBy(alone.master, slot)).length).toBeGreaterThan(3);
       expect(slots.filter((slot) => others.some(({ master }) => ownedBy(master, slot))).length).toBeGreaterThan(10);
+
+      // Redirected to the lone master, the write and its WAIT go there together: a WAIT left on the
+      // node that redirected (whose replica is up) would confirm a write it never took.
+      const move = await slotMove(others[0].master, alone.master);
+      await move.migrate();
+      await expect(store.setIfAbsent(`{${move.tag}}-asked`, 'value')).rejects.toThrow(/replicas/);
+      await move.finish();
+      expect(cluster?.slots[move.slot]?.[0]).toBe(`127.0.0.1:${others[0].master.port}`);
+      await expect(store.setIfAbsent(`{${move.tag}}-moved`, 'value')).rejects.toThrow(/replicas/);
+      // Both landed unconfirmed on the lone master, none on the node that redirected.
+      expect([await move.keysIn(others[0].master), await move.keysIn(alone.master)]).toEqual(['0', '2']);
     } finally {
       await replica.restart();
       await clusterSet.waitUntilWhole();
