@@ -251,6 +251,24 @@ describeWithRedisServer('RedisStore on Redis Cluster (3 masters, 3 replicas), wi
     await clusterSet.waitUntilWhole();
   }, 30_000);
 
+  test('a redirected call keeps its deadline: sent on after ASK to a node that holds writes back, it rejects within timeoutMs', async () => {
+    const clusterSet = set as ClusterSet;
+    const store = new RedisStore({ client: cluster as Cluster, minReplicas: 1, timeoutMs: 300 });
+    const [source, target] = await clusterSet.topology();
+    const move = await slotMove(source.master, target.master);
+    await move.migrate();
+    await cli(target.master, 'client', 'pause', '5000', 'write');
+    try {
+      const started = Date.now();
+      await expect(store.setIfAbsent(`{${move.tag}}-held`, 'value')).rejects.toThrow('within 300 ms');
+      expect(Date.now() - started).toBeLessThan(2500);
+    } finally {
+      await cli(target.master, 'client', 'unpause');
+      await move.finish();
+      await clusterSet.waitUntilWhole();
+    }
+  }, 30_000);
+
   test('the WAIT goes to the node that owns the key, redirected or not: a master without its replica refuses, the others confirm', async () => {
     const clusterSet = set as ClusterSet;
     const store = new RedisStore({ client: cluster as Cluster, minReplicas: 1, timeoutMs: 300 });
