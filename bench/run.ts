@@ -1,16 +1,16 @@
 import { writeFileSync } from 'node:fs';
-import { arch, availableParallelism, cpus, platform } from 'node:os';
+import { arch, cpus, platform } from 'node:os';
 import { join } from 'node:path';
-import { prepareBackends, type BackendNames } from './backends';
-import { startServer, type RunningServer } from './children';
+import { prepareBackends } from './backends';
+import type { RunningServer } from './children';
 import { CONNECTION_SCENARIOS, SCALING_SCENARIOS } from './connection-scenarios';
 import { CONNECTIONS, PIPELINING } from './load';
 import { FULL_TIMING, measurePair, QUICK_TIMING, type Timing } from './measure';
 import { MEMORY_INSTANCES, MEMORY_TARGET_BYTES, measureMemoryStore } from './memory';
-import { findNovaPython, GTHREADS, NOVA_INSTALL, startNova } from './nova-peer';
+import { findNovaPython, GTHREADS, NOVA_INSTALL } from './nova-peer';
 import { NOVA_SCENARIOS } from './nova-scenarios';
-import { ownCores, pinSelf, pinTree } from './processes';
-import { SCENARIOS as KEEP_ALIVE_SCENARIOS, setupOf, type Scenario, type ServerSetup, type Side } from './scenarios';
+import { SCENARIOS as KEEP_ALIVE_SCENARIOS, type Scenario } from './scenarios';
+import { pinApart, startSide, type ServerContext } from './sides';
 import { formatTable, scenarioReport, type MemoryReport, type ScenarioReport } from './table';
 
 const RESULTS_FILE = join(__dirname, '..', '..', 'bench', 'results.json');
@@ -62,46 +62,13 @@ function machine() {
   return { cpu: cpus()[0]?.model ?? 'unknown', cores: cpus().length, node: process.version, platform: `${platform()} ${arch()}` };
 }
 
-/** Everything a scenario's servers need: the backends' names, the peer's Python, profiling. */
-interface ServerContext {
-  readonly names: BackendNames;
-  readonly novaPython?: string;
-  readonly cpuProfileDir?: string;
-  readonly timing: Timing;
-}
-
-function startSide(scenario: Scenario, side: Side | ServerSetup, context: ServerContext): Promise<RunningServer> {
-  const setup = setupOf(side);
-  const processes = setup.processes === 'cores' ? availableParallelism() : 1;
-  if (setup.side === 'nova-sync' || setup.side === 'nova-gthread') {
-    if (!context.novaPython) throw new Error(`${scenario.id} needs --peer nova`);
-    return startNova({ python: context.novaPython, worker: setup.side === 'nova-sync' ? 'sync' : 'gthread', processes });
-  }
-  const profileDir = context.cpuProfileDir && join(context.cpuProfileDir, scenario.id, setup.side);
-  const spec = { side: setup.side, backend: scenario.backend, names: context.names, processes, scheduling: setup.scheduling };
-  return startServer(spec, profileDir);
-}
-
-/**
- * Pins a pinned scenario's servers to core 1 and this process (the load generator) to core 0, on
- * a machine with two cores or more; returns how to undo it.
- */
-function pinApart(scenario: Scenario, servers: readonly RunningServer[]): () => void {
-  const cores = availableParallelism();
-  if (!scenario.pinned || cores < 2) return () => undefined;
-  const before = ownCores();
-  const pinned = before !== undefined && pinSelf('0') && servers.every((server) => pinTree(server.pid, '1'));
-  if (!pinned) console.warn(`${scenario.id}: not pinned (taskset, from util-linux, is missing)`);
-  return () => void (before && pinSelf(before));
-}
-
-async function measureScenario(scenario: Scenario, context: ServerContext): Promise<ScenarioReport> {
+async function measureScenario(scenario: Scenario, context: ServerContext, timing: Timing): Promise<ScenarioReport> {
   const servers: RunningServer[] = [];
   let unpin = (): void => undefined;
   try {
-    for (const side of [scenario.subject, scenario.baseline]) servers.push(await startSide(scenario, side, context));
-    unpin = pinApart(scenario, servers);
-    return scenarioReport(scenario, await measurePair(scenario, servers[0], servers[1], context.timing));
+    for (const side of [scenario.subject, scenario.baseline]) servers.push(await startSide(scenario.id, side, scenario.backend, context));
+    unpin = pinApart(scenario.id, scenario.pinned, servers);
+    return scenarioReport(scenario, await measurePair(scenario, servers[0], servers[1], timing));
   } finally {
     unpin();
     await Promise.all(servers.map((server) => server.stop()));
@@ -134,7 +101,7 @@ async function main(): Promise<void> {
         console.warn(`skipping ${scenario.id}: ${unavailable}`);
         continue;
       }
-      const report = await measureScenario(scenario, { names: backends.names, novaPython, cpuProfileDir: args.cpuProfileDir, timing: args.timing });
+      const report = await measureScenario(scenario, { names: backends.names, novaPython, cpuProfileDir: args.cpuProfileDir }, args.timing);
       reports.push(report);
       console.log(
         `${scenario.id}: ${report.subject.side} ${Math.round(report.subject.requestsPerSecond)} req/s, ` +
