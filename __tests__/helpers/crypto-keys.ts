@@ -1,6 +1,6 @@
 import { execFile, execFileSync } from 'node:child_process';
 import { createPrivateKey, createPublicKey, randomBytes } from 'node:crypto';
-import { copyFileSync, mkdtempSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
+import { copyFileSync, existsSync, mkdtempSync, readdirSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { promisify } from 'node:util';
@@ -61,32 +61,73 @@ async function rewriteKey(
   await run('ssh-keygen', ['-q', '-p', '-f', target, '-P', '', '-N', passphrase, '-m', SSH_KEYGEN_FORMAT[format]]);
 }
 
+/** The variable naming the directory of the key sets made once per run (`global-keys-setup.ts`). */
+export const RUN_KEYS_VARIABLE = 'MDPW_TEST_KEYS_DIR';
+
+/** The key sets `global-keys-setup.ts` makes once per run: every name the suites ask for. */
+export const RUN_KEY_SETS: readonly { readonly bits: number; readonly name: string }[] = [
+  ...[1024, 2048, 3072, 4096].map((bits) => ({ bits, name: `rsa-${bits}` })),
+  { bits: 1024, name: 'other-rsa-1024' },
+  { bits: 2048, name: 'other-rsa-2048' },
+  { bits: 1024, name: 'modulus-1024' },
+];
+
+/**
+ * One RSA key (files named after `name`) in `dir`: copied from the keys made once per run when the
+ * run made one of that name and size, generated otherwise (`generateRsaKeySet`).
+ */
+export async function makeRsaKeySet(dir: string, bits: number, name = `rsa-${bits}`): Promise<RsaKeySet> {
+  const runDir = process.env[RUN_KEYS_VARIABLE];
+  const made = runDir !== undefined && RUN_KEY_SETS.some((set) => set.bits === bits && set.name === name);
+  if (!made || !existsSync(join(runDir, `${name}.pub`))) return generateRsaKeySet(dir, bits, name);
+  for (const file of readdirSync(runDir).filter((entry) => entry.startsWith(`${name}.`) || entry.startsWith(`${name}-`))) {
+    copyFileSync(join(runDir, file), join(dir, file));
+  }
+  return readRsaKeySet(dir, bits, name);
+}
+
 /**
  * Generates one RSA key (files named after `name`) with `ssh-keygen -t rsa` and has ssh-keygen write it again in each private
  * format, with and without passphrase (`ssh-keygen -p -m FORMAT -N ...`, the writer generation uses):
  * one key generation per size instead of six, which matters at 4096 bits.
  */
-export async function makeRsaKeySet(dir: string, bits: number, name = `rsa-${bits}`): Promise<RsaKeySet> {
+export async function generateRsaKeySet(dir: string, bits: number, name = `rsa-${bits}`): Promise<RsaKeySet> {
   const base = join(dir, name);
   await run('ssh-keygen', ['-q', '-t', 'rsa', '-b', String(bits), '-N', '', '-C', `test-${bits}`, '-f', base]);
+  for (const format of ['openssh', 'pem', 'pkcs8'] as const) {
+    for (const passphrase of [undefined, KEY_PASSPHRASE]) {
+      await rewriteKey(base, privateKeyPath(base, format, passphrase), format, passphrase ?? '');
+    }
+  }
+  writeFileSync(`${base}.spki.pem`, await exportPublic(base, 'PKCS8'));
+  writeFileSync(`${base}.pkcs1.pem`, await exportPublic(base, 'PEM'));
+  return readRsaKeySet(dir, bits, name);
+}
+
+function privateKeyPath(base: string, format: PrivateKeyFormat, passphrase: string | undefined): string {
+  return `${base}-${format}${passphrase === undefined ? '' : '-encrypted'}`;
+}
+
+async function exportPublic(base: string, format: string): Promise<string> {
+  return (await run('ssh-keygen', ['-e', '-m', format, '-f', `${base}.pub`])).stdout;
+}
+
+/** The key set `generateRsaKeySet` wrote in `dir` under `name`. */
+function readRsaKeySet(dir: string, bits: number, name: string): RsaKeySet {
+  const base = join(dir, name);
   const privateKeys: PrivateKeyFile[] = [];
   for (const format of ['openssh', 'pem', 'pkcs8'] as const) {
     for (const passphrase of [undefined, KEY_PASSPHRASE]) {
-      const path = `${base}-${format}${passphrase === undefined ? '' : '-encrypted'}`;
-      await rewriteKey(base, path, format, passphrase ?? '');
+      const path = privateKeyPath(base, format, passphrase);
       privateKeys.push({ format, passphrase, path, text: readFileSync(path, 'utf8') });
     }
   }
-  const exportPublic = async (format: string) =>
-    (await run('ssh-keygen', ['-e', '-m', format, '-f', `${base}.pub`])).stdout;
-  const spkiPem = await exportPublic('PKCS8');
   const spkiPath = `${base}.spki.pem`;
-  writeFileSync(spkiPath, spkiPem);
   return {
     bits,
     sshPublicLine: readFileSync(`${base}.pub`, 'utf8').trim(),
-    spkiPem,
-    pkcs1PublicPem: await exportPublic('PEM'),
+    spkiPem: readFileSync(spkiPath, 'utf8'),
+    pkcs1PublicPem: readFileSync(`${base}.pkcs1.pem`, 'utf8'),
     spkiPath,
     opensslPrivatePath: privateKeys.find((key) => key.format === 'pkcs8' && key.passphrase === undefined)!.path,
     privateKeys,
