@@ -41,9 +41,6 @@ export type GuestAction = 'read' | 'set';
 /** What an owner asks of a server's password. */
 export type OwnerAction = 'read' | 'clear';
 
-/** Any action a router asks `lookupInstance` about. */
-export type InstanceAction = GuestAction | OwnerAction;
-
 /** The argument of the guest router's `lookupInstance`: the caller means its own instance. */
 export interface GuestLookupContext<P extends Principal = Principal> {
   /** What `authenticate` returned for this request. */
@@ -134,6 +131,16 @@ export interface ActionContext {
   readonly principalId?: string;
   /** The request id to correlate the event with. */
   readonly requestId?: string;
+}
+
+/** Who stored a value and, optionally, the instance's key the value must be encrypted for. */
+export interface SetContext extends ActionContext {
+  /**
+   * The instance's SSH RSA public key (as `InstanceRef.publicKey`). With format `'base64'`, the
+   * value must then be exactly one RSA block for it (the guest router passes the key
+   * `lookupInstance` resolved).
+   */
+  readonly publicKey?: string;
 }
 
 /**

@@ -276,3 +276,36 @@ export function privateKeyWithNumbers(privatePem: string, e: bigint, n?: Buffer)
     .export({ type: 'pkcs1', format: 'pem' })
     .toString();
 }
+
+/** A number of a private key that can be made long without changing what the key computes. */
+export type LongKeyNumber = 'e' | 'd' | 'dp' | 'dq' | 'qi';
+
+function gcd(a: bigint, b: bigint): bigint {
+  return b === 0n ? a : gcd(b, a % b);
+}
+
+/**
+ * The key of `privatePem` with one number made long, built from raw numbers: e + k lambda(n),
+ * d + k lambda(n), dp + k (p - 1), dq + k (q - 1) or qi + k p, with k = 2^`extraBits`. The key still
+ * computes the same (the added multiple vanishes in every exponentiation, and in the CRT step when
+ * qi is reduced mod p, as BigInt code does), but each exponentiation takes as long as the number is
+ * long: what a hostile key file holds to make decryption slow. Returned as PKCS#1 PEM (`BEGIN RSA PRIVATE KEY`), with its public half.
+ */
+export function keyWithLongNumber(
+  privatePem: string,
+  which: LongKeyNumber,
+  extraBits: number,
+): { privatePem: string; publicPem: string } {
+  const jwk = createPrivateKey(privatePem).export({ format: 'jwk' });
+  const number = (name: string) => BigInt(`0x${Buffer.from(jwk[name as keyof typeof jwk] as string, 'base64url').toString('hex')}`);
+  const [p, q] = [number('p'), number('q')];
+  const lambda = ((p - 1n) * (q - 1n)) / gcd(p - 1n, q - 1n);
+  const k = 1n << BigInt(extraBits);
+  const step: Record<LongKeyNumber, bigint> = { e: lambda, d: lambda, dp: p - 1n, dq: q - 1n, qi: p };
+  const long = number(which) + k * step[which];
+  const key = createPrivateKey({ key: { ...jwk, [which]: bigEndian(long).toString('base64url') }, format: 'jwk' });
+  return {
+    privatePem: key.export({ type: 'pkcs1', format: 'pem' }).toString(),
+    publicPem: createPublicKey(key).export({ type: 'spki', format: 'pem' }).toString(),
+  };
+}

@@ -1,13 +1,87 @@
 import { canonicalBase64Length, withoutLineBreaks } from './base64';
-import { passwordError } from './errors';
+import { rsaPublicKeyOf, type RsaPublicKeyInfo } from '../crypto/public-key';
+import { internalError, passwordError } from './errors';
+import { everyInterval, type Diagnostics } from './logging';
 import type { PasswordFormat } from '../types';
 
 /** Bounds of one RSA block: a 512-bit to an 8192-bit key. */
 const MIN_CIPHERTEXT_BYTES = 64;
 const MAX_CIPHERTEXT_BYTES = 1024;
+/** How many distinct valid keys are kept parsed; past it the oldest is parsed again when next seen. */
+const CACHED_KEYS = 1000;
+const BAD_KEY_LOG_INTERVAL_MS = 60_000;
 
 const CONTROL_CHARACTER = /\p{Cc}/u;
-const LONE_SURROGATE = /\p{Cs}/u;
+
+/** What a value is checked against: the service's format and size, and the instance's key. */
+export interface PasswordLimits {
+  readonly format: PasswordFormat;
+  readonly maxBytes: number;
+  readonly log: Diagnostics;
+}
+
+/**
+ * The one place a password value is checked: its shape (`format`, `maxBytes`), then, when the
+ * instance has a public key and the format is `'base64'`, that it is exactly one RSA block for that
+ * key (as long as the modulus and below it). Parsed keys are kept in a bounded cache of valid keys
+ * only; a key that cannot be read is the host's mistake, answered 500 and logged at most once a
+ * minute.
+ */
+export class PasswordRules {
+  readonly #limits: PasswordLimits;
+  readonly #keys = new Map<string, RsaPublicKeyInfo>();
+  readonly #badKeyLogGate = everyInterval(BAD_KEY_LOG_INTERVAL_MS);
+
+  constructor(limits: PasswordLimits) {
+    this.#limits = limits;
+  }
+
+  /**
+   * Returns the form to store (base64 without line breaks). Throws a `PasswordError` saying what is
+   * wrong: 413 `PAYLOAD_TOO_LARGE` or 400 `INVALID_PASSWORD`, or 500 `INTERNAL` for a `publicKey`
+   * that is not an RSA public key.
+   */
+  check(value: unknown, publicKey?: string): string {
+    const { format, maxBytes } = this.#limits;
+    const normalized = normalizePassword(value, format, maxBytes);
+    if (publicKey !== undefined && format === 'base64') this.#checkBlock(normalized, publicKey);
+    return normalized;
+  }
+
+  #checkBlock(value: string, publicKey: string): void {
+    const key = this.#parsed(publicKey);
+    const block = Buffer.from(value, 'base64');
+    if (block.length !== key.modulus.length || block.compare(key.modulus) >= 0) {
+      throw passwordError(
+        'INVALID_PASSWORD',
+        `The password is not encrypted for this instance's ${key.bits}-bit key: a ciphertext for it is one ` +
+          `${key.modulus.length}-byte block below the key's modulus, and ${
+            block.length === key.modulus.length ? 'this block is at or above the modulus' : `this is ${block.length} bytes`
+          }.`,
+      );
+    }
+  }
+
+  #parsed(publicKey: string): RsaPublicKeyInfo {
+    const cached = this.#keys.get(publicKey);
+    if (cached !== undefined) return cached;
+    let key: RsaPublicKeyInfo;
+    try {
+      key = rsaPublicKeyOf(publicKey);
+    } catch (error) {
+      if (this.#badKeyLogGate()) {
+        this.#limits.log.error(
+          'lookupInstance resolved a publicKey that is not an RSA public key; answered 500 (said at most once a minute).',
+          error,
+        );
+      }
+      throw internalError();
+    }
+    if (this.#keys.size >= CACHED_KEYS) this.#keys.delete(this.#keys.keys().next().value as string);
+    this.#keys.set(publicKey, key);
+    return key;
+  }
+}
 
 /**
  * Checks a password value against `format` and `maxBytes` and returns the form to store (base64
@@ -19,7 +93,7 @@ export function normalizePassword(value: unknown, format: PasswordFormat, maxByt
     throw passwordError('INVALID_PASSWORD', 'The password must be a string.');
   }
   if (format === 'base64' && isPlainCiphertext(value, maxBytes)) return value;
-  if (LONE_SURROGATE.test(value)) {
+  if (!value.isWellFormed()) {
     throw passwordError('INVALID_PASSWORD', 'The password is not valid UTF-8 text.');
   }
   const bytes = Buffer.byteLength(value, 'utf8');
