@@ -126,7 +126,9 @@ export class PasswordService {
   async get(id: string, context?: ActionContext): Promise<string | undefined> {
     checkId(id);
     const [value, durationMs] = await this.#call(id, context, () => this.#store.get(id));
-    if (value !== undefined) this.#emit({ type: 'password.read', instanceId: id, durationMs }, context);
+    if (value !== undefined && this.#onEvent !== undefined) {
+      this.#emit({ type: 'password.read', instanceId: id, durationMs }, context);
+    }
     return value;
   }
 
@@ -220,12 +222,13 @@ export class PasswordService {
     context: ActionContext | undefined,
     operation: () => Promise<T>,
   ): Promise<[result: T, durationMs: number]> {
-    const started = performance.now();
+    // Timed only for an `onEvent` to read: without one, no event is built.
+    const started = this.#onEvent === undefined ? 0 : performance.now();
     try {
       const result = await operation();
-      return [result, performance.now() - started];
+      return [result, started === 0 ? 0 : performance.now() - started];
     } catch (cause) {
-      const durationMs = performance.now() - started;
+      const durationMs = started === 0 ? 0 : performance.now() - started;
       const reason = cause instanceof Error ? cause.message : 'the store rejected without an Error';
       this.#log.error(`the password store failed for instance ${JSON.stringify(id)}.`, cause);
       this.#emit({ type: 'store.unavailable', instanceId: id, reason, durationMs }, context);

@@ -73,6 +73,7 @@ export class RedisStore implements PasswordStore {
   readonly timeoutMs: number;
   /** Replicas that must confirm each write. */
   readonly minReplicas: number;
+  readonly #timeoutMessage: string;
 
   constructor(options: RedisStoreOptions) {
     checkKnownOptions(WHERE, options, ['client', 'prefix', 'timeoutMs', 'minReplicas']);
@@ -86,6 +87,7 @@ export class RedisStore implements PasswordStore {
     this.prefix = options.prefix ?? 'mdpw:';
     this.timeoutMs = options.timeoutMs ?? 2000;
     this.minReplicas = options.minReplicas ?? 0;
+    this.#timeoutMessage = `Redis did not answer within ${this.timeoutMs} ms.`;
   }
 
   async get(id: string): Promise<string | undefined> {
@@ -157,9 +159,7 @@ export class RedisStore implements PasswordStore {
     return reply;
   }
 
-  #bounded<T>(reply: Promise<T>, timeoutMessage = `Redis did not answer within ${this.timeoutMs} ms.`): Promise<T> {
-    return withTimeout(reply, this.timeoutMs, () => new Error(timeoutMessage)).catch((error: unknown) => {
-      throw storeError(error);
-    });
+  #bounded<T>(reply: Promise<T>, timeoutMessage = this.#timeoutMessage): Promise<T> {
+    return withTimeout(reply, this.timeoutMs, () => new Error(timeoutMessage), storeError);
   }
 }
