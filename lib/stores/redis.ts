@@ -4,6 +4,7 @@ import type { PasswordStore } from '../types';
 import { requirePeer } from '../core/peer';
 import { withTimeout } from '../core/timeout';
 import { storeError } from './store-error';
+import { sendPipeline, sendToSlotOwner, type PipelineCommand } from './redis-pipeline';
 
 requirePeer('ioredis', 'redis');
 
@@ -58,9 +59,10 @@ type Write = ['set', string, string, ...(string | number)[]] | ['del', string];
  * the command's arguments.
  *
  * With `minReplicas`, each write is pipelined with `WAIT`: one pipeline goes to one connection, the
- * one of the node that owns the key (Cluster included), and ioredis never resends a pipeline's tail
- * on a new connection, where a `WAIT` would confirm nothing. `WAIT` holds that connection while it
- * waits, so commands sent behind it wait too.
+ * one of the node that owns the key, and is never resent in part on another connection, where a
+ * `WAIT` would confirm nothing. On a Cluster the store picks that node itself, waits for its
+ * connection to open, and resends the whole pipeline once after MOVED or ASK (`sendToSlotOwner`).
+ * `WAIT` holds that connection while it waits, so commands sent behind it wait too.
  */
 export class RedisStore implements PasswordStore {
   /** The client the store sends its commands through (the host's; never closed by the store). */
@@ -89,8 +91,9 @@ export class RedisStore implements PasswordStore {
   }
 
   async get(id: string): Promise<string | undefined> {
-    const value = await this.#bounded(this.client.get(this.#key(id)));
-    return value ?? undefined;
+    const key = this.#key(id);
+    const value = await this.#bounded(this.client.isCluster ? this.#onSlotOwner(['get', key]) : this.client.get(key));
+    return (value as string | null) ?? undefined;
   }
 
   async setIfAbsent(id: string, value: string, ttlMs?: number): Promise<boolean> {
@@ -111,9 +114,21 @@ export class RedisStore implements PasswordStore {
     return this.prefix + id;
   }
 
+  /**
+   * Runs one command on a Cluster, on the connection of the master that owns its key, following one
+   * MOVED or ASK (`sendToSlotOwner`).
+   */
+  async #onSlotOwner(command: PipelineCommand & [string, string, ...unknown[]]): Promise<unknown> {
+    const [reply] = await sendToSlotOwner(this.client as Cluster, command[1], [command]);
+    const [error, value] = await reply;
+    if (error) throw error;
+    return value;
+  }
+
   /** Runs one write; with `minReplicas`, resolves only once that many replicas confirmed a change. */
   #write(command: Write): Promise<unknown> {
     if (this.minReplicas === 0) {
+      if (this.client.isCluster) return this.#bounded(this.#onSlotOwner(command));
       const [name, ...args] = command;
       return this.#bounded(this.client.call(name, ...args));
     }
@@ -126,18 +141,14 @@ export class RedisStore implements PasswordStore {
    * `WAIT` behind it confirmed `minReplicas` replicas.
    */
   async #writeAndWait(command: Write): Promise<unknown> {
-    let onWrite: (outcome: [Error | null, unknown]) => void = () => {};
-    const written = new Promise<[Error | null, unknown]>((resolve) => (onWrite = resolve));
-    const pipeline = this.client.pipeline([
-      [...command, (error: Error | null, reply: unknown) => onWrite([error, reply])],
-      ['wait', this.minReplicas, this.timeoutMs],
-    ]);
-    const waited = pipeline.exec();
-    waited.catch(() => {});
+    const commands: PipelineCommand[] = [command, ['wait', this.minReplicas, this.timeoutMs]];
+    const [written, waited] = this.client.isCluster
+      ? await sendToSlotOwner(this.client as Cluster, command[1], commands)
+      : sendPipeline(this.client as Redis, commands);
     const [writeError, reply] = await written;
     if (writeError) throw writeError;
     if (reply !== 'OK' && reply !== 1) return reply;
-    const [waitError, replicas] = (await waited)?.[1] ?? [new Error('Redis ran no WAIT.')];
+    const [waitError, replicas] = await waited;
     if (waitError) throw waitError;
     if (typeof replicas !== 'number' || replicas < this.minReplicas) {
       throw new Error(
