@@ -39,7 +39,7 @@ describe('new RedisStore() options', () => {
 
   test('without ioredis installed, importing the subpath names the package to install', () => {
     const { status, stderr } = requireWithoutPeers(
-      ['lib/core/options.ts', 'lib/core/peer.ts', 'lib/core/timeout.ts', 'lib/stores/store-error.ts', 'lib/stores/redis.ts'],
+      ['lib/core/options.ts', 'lib/core/peer.ts', 'lib/core/timeout.ts', 'lib/stores/store-error.ts', 'lib/stores/redis-pipeline.ts', 'lib/stores/redis.ts'],
       'lib/stores/redis.js',
     );
     expect(status).not.toBe(0);

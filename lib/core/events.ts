@@ -45,9 +45,9 @@ export function refusalEvent(type: 'access.denied' | 'password.rejected', reason
 }
 
 /**
- * Runs a store call for `id`; resolves its result and how long it took, in milliseconds. A failure
- * is logged (name, code and message only), emitted as `store.unavailable` and rejected as 503
- * `STORE_UNAVAILABLE`.
+ * Runs a store call for `id`; resolves its result and how long it took, in milliseconds (0 when not
+ * `timed`: nobody reads the events). A failure is logged (name, code and message only), emitted as
+ * `store.unavailable` and rejected as 503 `STORE_UNAVAILABLE`.
  */
 export async function callStore<T>(
   id: string,
@@ -55,13 +55,14 @@ export async function callStore<T>(
   operation: () => Promise<T>,
   log: Diagnostics,
   emit: EmitEvent,
+  timed = true,
 ): Promise<[result: T, durationMs: number]> {
-  const started = performance.now();
+  const started = timed ? performance.now() : 0;
   try {
     const result = await operation();
-    return [result, performance.now() - started];
+    return [result, timed ? performance.now() - started : 0];
   } catch (cause) {
-    const durationMs = performance.now() - started;
+    const durationMs = timed ? performance.now() - started : 0;
     const reason = cause instanceof Error ? cause.message : 'the store rejected without an Error';
     log.error(`the password store failed for instance ${JSON.stringify(id)}.`, cause);
     emit({ type: 'store.unavailable', instanceId: id, reason, durationMs }, context);

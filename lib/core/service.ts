@@ -99,6 +99,8 @@ export class PasswordService {
   /** Milliseconds until a stored password expires, or `undefined` for never. */
   readonly ttl: number | undefined;
   readonly #emit: EmitEvent;
+  /** Whether anyone reads the events: without an `onEvent`, none is built and nothing is timed. */
+  readonly #observed: boolean;
   readonly #log: Diagnostics;
   readonly #rules: PasswordRules;
 
@@ -110,6 +112,7 @@ export class PasswordService {
     this.ttl = configuration.ttl;
     this.#log = configuration.log;
     this.#emit = eventEmitter(configuration.onEvent, configuration.log);
+    this.#observed = configuration.onEvent !== undefined;
     this.#rules = new PasswordRules(configuration);
   }
 
@@ -117,7 +120,9 @@ export class PasswordService {
   async get(id: string, context?: ActionContext): Promise<string | undefined> {
     checkInstanceId(id);
     const [value, durationMs] = await this.#call(id, context, () => this.#store.get(id));
-    if (value !== undefined) this.#emit({ type: 'password.read', instanceId: id, durationMs }, context);
+    if (value !== undefined && this.#observed) {
+      this.#emit({ type: 'password.read', instanceId: id, durationMs }, context);
+    }
     return value;
   }
 
@@ -188,6 +193,6 @@ export class PasswordService {
 
   /** Runs a store call; resolves its result and how long it took, in milliseconds. */
   #call<T>(id: string, context: ActionContext | undefined, operation: () => Promise<T>): Promise<[result: T, durationMs: number]> {
-    return callStore(id, context, operation, this.#log, this.#emit);
+    return callStore(id, context, operation, this.#log, this.#emit, this.#observed);
   }
 }

@@ -3,7 +3,6 @@ import type { Pool, PoolClient, QueryConfig, QueryResult, QueryResultRow } from 
 import { checkKnownOptions, optionalInteger, OptionsError } from '../core/options';
 import type { Logger, PasswordStore } from '../types';
 import { requirePeer } from '../core/peer';
-import { withTimeout } from '../core/timeout';
 import { storeError } from './store-error';
 
 requirePeer('pg', 'postgres');
@@ -158,41 +157,42 @@ export class PostgresStore implements PasswordStore {
    * Runs one statement (one implicit transaction, so committed, with the session's
    * `synchronous_commit`, before it answers) on a pooled connection, within `timeoutMs`. The store
    * never changes a session setting, so a synchronous standby confirms every write it acknowledges.
+   *
+   * One timer bounds the whole call: a call still waiting for a connection when it fires is
+   * abandoned (never run later); a statement still running then has its connection destroyed (as
+   * pg's own read timeout does), so a stuck connection never goes back to the pool.
    */
   #query<R extends QueryResultRow = QueryResultRow>(
     statement: Statement | string,
     values?: unknown[],
   ): Promise<QueryResult<R>> {
-    const { name, text } = typeof statement === 'string' ? { name: undefined, text: statement } : statement;
-    const deadline = Date.now() + this.timeoutMs;
-    let abandoned = false;
-    const run = async (): Promise<QueryResult<R>> => {
-      const lease = await checkOut(this.pool);
-      if (abandoned) {
-        lease.release();
-        throw new Error('abandoned');
-      }
-      // pg's own read timeout (absent from its typings) fails a stuck connection, which is then destroyed.
-      const query: QueryConfig & { query_timeout: number } = {
-        ...(name !== undefined && { name }),
-        text,
-        values,
-        query_timeout: Math.max(1, deadline - Date.now()),
+    const query: QueryConfig =
+      typeof statement === 'string' ? { text: statement, values } : { name: statement.name, text: statement.text, values };
+    return new Promise((resolve, reject) => {
+      let lease: Lease | undefined;
+      let settled = false;
+      const settle = (error: unknown, result?: QueryResult<R>): void => {
+        if (settled) return;
+        settled = true;
+        clearTimeout(timer);
+        if (error === undefined) resolve(result as QueryResult<R>);
+        else reject(storeError(error));
       };
-      try {
-        return await lease.client.query<R>(query);
-      } catch (error) {
-        lease.failure ??= error as Error;
-        throw error;
-      } finally {
-        lease.release();
-      }
-    };
-    return withTimeout(run(), this.timeoutMs, () => {
-      abandoned = true;
-      return new Error(`PostgreSQL did not answer within ${this.timeoutMs} ms.`);
-    }).catch((error: unknown) => {
-      throw storeError(error);
+      const timer = setTimeout(() => {
+        const timeout = new Error(`PostgreSQL did not answer within ${this.timeoutMs} ms.`);
+        lease?.fail(timeout);
+        settle(timeout);
+      }, this.timeoutMs);
+      checkOut(this.pool, (error, checkedOut) => {
+        if (checkedOut === undefined) return settle(error);
+        lease = checkedOut;
+        if (settled) return lease.release();
+        lease.client.query<R>(query, (queryError: Error | undefined, result: QueryResult<R>) => {
+          if (queryError) lease?.fail(queryError);
+          else lease?.release();
+          settle(queryError ?? undefined, result);
+        });
+      });
     });
   }
 }
@@ -215,37 +215,46 @@ function statements<K extends string>(texts: Record<K, string>): Record<K, State
   return Object.fromEntries(entries) as Record<K, Statement>;
 }
 
-/** A connection checked out of the pool; released with its failure, if any, so a broken one is destroyed. */
+/**
+ * A connection checked out of the pool, given back once: `release()` after a success, `fail()`
+ * after a failure or a timeout, which makes the pool destroy it.
+ */
 interface Lease {
   readonly client: PoolClient;
-  failure: Error | undefined;
   release(): void;
+  fail(error: Error): void;
 }
 
 /**
  * Checks a connection out with an error listener attached at once: the server may end a connection
- * in the same packet that completes its checkout, before a promise continuation could listen.
+ * in the same packet that completes its checkout, before a continuation could listen. A connection
+ * that failed while checked out is destroyed when it is given back.
  */
-function checkOut(pool: Pool): Promise<Lease> {
-  return new Promise((resolve, reject) => {
-    pool.connect((error, client, done) => {
-      if (error || !client) {
-        reject(error ?? new Error('The pool handed out no connection.'));
-        return;
-      }
-      const onError = (failure: Error): void => {
-        lease.failure ??= failure;
-      };
-      const lease: Lease = {
-        client,
-        failure: undefined,
-        release() {
-          client.removeListener('error', onError);
-          done(lease.failure);
-        },
-      };
-      client.on('error', onError);
-      resolve(lease);
+function checkOut(pool: Pool, callback: (error: Error | undefined, lease?: Lease) => void): void {
+  pool.connect((error, client, done) => {
+    if (error || !client) {
+      callback(error ?? new Error('The pool handed out no connection.'));
+      return;
+    }
+    let failure: Error | undefined;
+    let returned = false;
+    const onError = (connectionError: Error): void => {
+      failure ??= connectionError;
+    };
+    const giveBack = (): void => {
+      if (returned) return;
+      returned = true;
+      client.removeListener('error', onError);
+      done(failure);
+    };
+    client.on('error', onError);
+    callback(undefined, {
+      client,
+      release: giveBack,
+      fail(cause: Error) {
+        failure ??= cause;
+        giveBack();
+      },
     });
   });
 }

@@ -4,6 +4,7 @@ import type { PasswordStore } from '../types';
 import { requirePeer } from '../core/peer';
 import { withTimeout } from '../core/timeout';
 import { storeError } from './store-error';
+import { sendPipeline, sendToSlotOwner, type PipelineCommand } from './redis-pipeline';
 
 requirePeer('ioredis', 'redis');
 
@@ -45,6 +46,11 @@ function checkClient(client: unknown): asserts client is Redis | Cluster {
   );
 }
 
+/** `1 replica`, `2 replicas`: the count as a message says it. */
+function replicaCount(count: number): string {
+  return `${count} replica${count === 1 ? '' : 's'}`;
+}
+
 /** The most replicas `minReplicas` may ask for. */
 const MAX_REPLICAS = 100;
 
@@ -58,9 +64,10 @@ type Write = ['set', string, string, ...(string | number)[]] | ['del', string];
  * the command's arguments.
  *
  * With `minReplicas`, each write is pipelined with `WAIT`: one pipeline goes to one connection, the
- * one of the node that owns the key (Cluster included), and ioredis never resends a pipeline's tail
- * on a new connection, where a `WAIT` would confirm nothing. `WAIT` holds that connection while it
- * waits, so commands sent behind it wait too.
+ * one of the node that owns the key, and is never resent in part on another connection, where a
+ * `WAIT` would confirm nothing. On a Cluster the store picks that node itself, waits for its
+ * connection to open, and resends the whole pipeline once after MOVED or ASK (`sendToSlotOwner`).
+ * `WAIT` holds that connection while it waits, so commands sent behind it wait too.
  */
 export class RedisStore implements PasswordStore {
   /** The client the store sends its commands through (the host's; never closed by the store). */
@@ -71,6 +78,7 @@ export class RedisStore implements PasswordStore {
   readonly timeoutMs: number;
   /** Replicas that must confirm each write. */
   readonly minReplicas: number;
+  readonly #timeoutMessage: string;
 
   constructor(options: RedisStoreOptions) {
     checkKnownOptions(WHERE, options, ['client', 'prefix', 'timeoutMs', 'minReplicas']);
@@ -84,11 +92,13 @@ export class RedisStore implements PasswordStore {
     this.prefix = options.prefix ?? 'mdpw:';
     this.timeoutMs = options.timeoutMs ?? 2000;
     this.minReplicas = options.minReplicas ?? 0;
+    this.#timeoutMessage = `Redis did not answer within ${this.timeoutMs} ms.`;
   }
 
   async get(id: string): Promise<string | undefined> {
-    const value = await this.#bounded(this.client.get(this.#key(id)));
-    return value ?? undefined;
+    const key = this.#key(id);
+    const value = await this.#bounded(this.client.isCluster ? this.#onSlotOwner(['get', key]) : this.client.get(key));
+    return (value as string | null) ?? undefined;
   }
 
   async setIfAbsent(id: string, value: string, ttlMs?: number): Promise<boolean> {
@@ -109,13 +119,25 @@ export class RedisStore implements PasswordStore {
     return this.prefix + id;
   }
 
+  /**
+   * Runs one command on a Cluster, on the connection of the master that owns its key, following one
+   * MOVED or ASK (`sendToSlotOwner`).
+   */
+  async #onSlotOwner(command: readonly [name: string, key: string, ...args: Array<string | number>]): Promise<unknown> {
+    const [reply] = await sendToSlotOwner(this.client as Cluster, command[1], [command]);
+    const [error, value] = await reply;
+    if (error) throw error;
+    return value;
+  }
+
   /** Runs one write; with `minReplicas`, resolves only once that many replicas confirmed a change. */
   #write(command: Write): Promise<unknown> {
     if (this.minReplicas === 0) {
+      if (this.client.isCluster) return this.#bounded(this.#onSlotOwner(command));
       const [name, ...args] = command;
       return this.#bounded(this.client.call(name, ...args));
     }
-    const unconfirmed = `Redis did not confirm the write on ${this.minReplicas} replicas within ${this.timeoutMs} ms; it may have landed.`;
+    const unconfirmed = `Redis did not confirm the write on ${replicaCount(this.minReplicas)} within ${this.timeoutMs} ms; it may have landed.`;
     return this.#bounded(this.#writeAndWait(command), unconfirmed);
   }
 
@@ -124,31 +146,26 @@ export class RedisStore implements PasswordStore {
    * `WAIT` behind it confirmed `minReplicas` replicas.
    */
   async #writeAndWait(command: Write): Promise<unknown> {
-    let onWrite: (outcome: [Error | null, unknown]) => void = () => {};
-    const written = new Promise<[Error | null, unknown]>((resolve) => (onWrite = resolve));
-    const pipeline = this.client.pipeline([
-      [...command, (error: Error | null, reply: unknown) => onWrite([error, reply])],
-      ['wait', this.minReplicas, this.timeoutMs],
-    ]);
-    const waited = pipeline.exec();
-    waited.catch(() => {});
+    const commands: PipelineCommand[] = [command, ['wait', this.minReplicas, this.timeoutMs]];
+    const [written, waited] = this.client.isCluster
+      ? await sendToSlotOwner(this.client as Cluster, command[1], commands)
+      : sendPipeline(this.client as Redis, commands);
     const [writeError, reply] = await written;
     if (writeError) throw writeError;
     if (reply !== 'OK' && reply !== 1) return reply;
-    const [waitError, replicas] = (await waited)?.[1] ?? [new Error('Redis ran no WAIT.')];
+    const [waitError, replicas] = await waited;
     if (waitError) throw waitError;
     if (typeof replicas !== 'number' || replicas < this.minReplicas) {
       throw new Error(
-        `Redis confirmed the write on ${String(replicas)} of ${this.minReplicas} replicas within ${this.timeoutMs} ms; ` +
+        `Redis confirmed the write on ${typeof replicas === 'number' ? replicaCount(replicas) : String(replicas)} ` +
+          `of the ${this.minReplicas} required within ${this.timeoutMs} ms; ` +
           'it may have landed.',
       );
     }
     return reply;
   }
 
-  #bounded<T>(reply: Promise<T>, timeoutMessage = `Redis did not answer within ${this.timeoutMs} ms.`): Promise<T> {
-    return withTimeout(reply, this.timeoutMs, () => new Error(timeoutMessage)).catch((error: unknown) => {
-      throw storeError(error);
-    });
+  #bounded<T>(reply: Promise<T>, timeoutMessage = this.#timeoutMessage): Promise<T> {
+    return withTimeout(reply, this.timeoutMs, () => new Error(timeoutMessage), storeError);
   }
 }
