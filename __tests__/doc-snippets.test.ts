@@ -177,7 +177,7 @@ beforeAll(async () => {
   workDir = await makeWorkDir();
   const { tarball } = await packTarball(workDir);
   const dependencies = Object.fromEntries(
-    ['express', '@types/express', '@types/node', 'ioredis', 'pg', '@types/pg', 'prom-client', 'rate-limit-redis'].map(
+    ['express', '@types/express', '@types/node', 'express-validator', 'ioredis', 'pg', '@types/pg', 'prom-client', 'rate-limit-redis'].map(
       (name) => [name, lockedVersion(name)],
     ),
   );
