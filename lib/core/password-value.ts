@@ -14,7 +14,7 @@ const BAD_KEY_LOG_INTERVAL_MS = 60_000;
 const CONTROL_CHARACTER = /\p{Cc}/u;
 
 /** What a value is checked against: the service's format and size, and the instance's key. */
-export interface PasswordLimits {
+interface PasswordLimits {
   readonly format: PasswordFormat;
   readonly maxBytes: number;
   readonly log: Diagnostics;

@@ -123,7 +123,7 @@ export class RedisStore implements PasswordStore {
    * Runs one command on a Cluster, on the connection of the master that owns its key, following one
    * MOVED or ASK (`sendToSlotOwner`).
    */
-  async #onSlotOwner(command: PipelineCommand & [string, string, ...unknown[]]): Promise<unknown> {
+  async #onSlotOwner(command: readonly [name: string, key: string, ...args: Array<string | number>]): Promise<unknown> {
     const [reply] = await sendToSlotOwner(this.client as Cluster, command[1], [command]);
     const [error, value] = await reply;
     if (error) throw error;
