@@ -34,6 +34,7 @@ const INTEGRATION = [
  * load, Chromium, the built CLI and example servers as processes, the documentation's code blocks.
  */
 const SYSTEM = [
+  'bench-abort',
   'browser-chromium',
   'cli',
   'cli-example-server',

@@ -145,7 +145,7 @@ describeWithChromium('the owner console end to end')('the owner console in Chrom
     const [web, db] = demo.instances;
     const key = readFileSync(web.key.privateKeyFile, 'utf8');
     const keyText = () => page.locator('#key').inputValue();
-    const chosenFiles = () => page.locator('#key-file').evaluate((input) => (input as unknown as { files: { length: number } | null }).files?.length ?? 0);
+    const chosenFiles = () => page.locator('#key-file').evaluate((input) => (input as { files: ArrayLike<unknown> | null }).files?.length ?? 0);
     const open = async (instance: DemoInstance) => {
       await row(instance).locator('button').click();
       await page.locator('#server-name', { hasText: instance.name }).waitFor();
