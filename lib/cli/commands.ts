@@ -1,9 +1,10 @@
 import { PasswordCryptoError, decryptPassword, encryptPassword, type PasswordPadding } from '../crypto';
 import { STRONG_RSA_BITS, rsaPublicKeyOf } from '../crypto/public-key';
-import { paddingValue, parseCommand, required, type Values } from './args';
+import { paddingValue, parseCommand, required, timeoutValue, type Values } from './args';
 import { inputOrStdin, passphraseFromFileOrEnv, promptHidden, readInputFile, withoutTrailingNewline } from './input';
 import { fetchCiphertext, passwordUrl, tokenFrom } from './owner-api';
 import { CliError, PASSPHRASE_ENV, usageError, warn } from './program';
+import { controlOrFormatCodes } from './server-text';
 
 /* Each command resolves the text to print on stdout, or throws a CliError. */
 
@@ -33,16 +34,17 @@ export async function runDecrypt(args: string[]): Promise<string> {
     key: { type: 'string' },
     'passphrase-file': { type: 'string' },
     padding: { type: 'string' },
+    raw: { type: 'boolean' },
   });
   const keyPath = required(values, 'key', 'decrypt');
   const padding = paddingValue(values, 'decrypt');
-  const key = readInputFile(keyPath, 'key file');
+  const key = readInputFile(keyPath, 'key file', 'secret');
   const readsStdin = input === undefined || input === '-';
   const ciphertext = await inputOrStdin(input, 'ciphertext', 'decrypt');
   const canPrompt = !readsStdin && process.stdin.isTTY === true;
   const password = await decryptWithKeyFile(ciphertext, keyPath, key, values, padding, canPrompt);
   warnIfWeak(keyBitsOf(ciphertext), keyPath);
-  return password;
+  return passwordToPrint(password, values);
 }
 
 export async function runGet(args: string[]): Promise<string> {
@@ -54,18 +56,37 @@ export async function runGet(args: string[]): Promise<string> {
     'token-file': { type: 'string' },
     'passphrase-file': { type: 'string' },
     padding: { type: 'string' },
+    raw: { type: 'boolean' },
+    timeout: { type: 'string' },
   });
   if (input !== undefined) throw usageError('get takes no arguments, only options', 'get');
   const serverId = required(values, 'server', 'get');
   const url = passwordUrl(required(values, 'url', 'get'), serverId);
   const keyPath = required(values, 'key', 'get');
   const padding = paddingValue(values, 'get');
+  const timeoutMs = timeoutValue(values);
   const token = tokenFrom(values);
-  const key = readInputFile(keyPath, 'key file');
-  const ciphertext = await fetchCiphertext(url, token, serverId);
+  const key = readInputFile(keyPath, 'key file', 'secret');
+  const ciphertext = await fetchCiphertext(url, token, serverId, timeoutMs);
   const password = await decryptWithKeyFile(ciphertext, keyPath, key, values, padding, process.stdin.isTTY === true);
   warnIfWeak(keyBitsOf(ciphertext), keyPath);
-  return password;
+  return passwordToPrint(password, values);
+}
+
+/**
+ * The decrypted password, unless it holds control or format characters and `--raw` is not given:
+ * anyone who has the public key (a malicious API too) can encrypt any text to it, and such
+ * characters change what the terminal shows (`Real\rFake` shows as `Fake`, U+202E reverses text).
+ */
+function passwordToPrint(password: string, values: Values): string {
+  if (values.raw === true) return password;
+  const codes = controlOrFormatCodes(password);
+  if (codes.length === 0) return password;
+  throw new CliError(
+    `the decrypted password holds control or format characters (${codes.slice(0, 8).join(', ')}), which change ` +
+      'what a terminal shows; no password generator makes them, so it may be forged: anyone who has your public ' +
+      'key, the API included, can encrypt any text to it. It was not printed; --raw prints it as it is.',
+  );
 }
 
 const KEY_ERRORS = new Set(['ERR_INVALID_KEY', 'ERR_NOT_RSA_KEY', 'ERR_WEAK_KEY', 'ERR_WRONG_PASSPHRASE']);

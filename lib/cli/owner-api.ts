@@ -5,7 +5,6 @@ import { readInputFile } from './input';
 import { CliError, TOKEN_ENV, usageError, warn } from './program';
 import { cleanServerText } from './server-text';
 
-const REQUEST_TIMEOUT_MS = 30_000;
 /** The most of an answer read: the owner API's answers are a few hundred bytes. */
 const MAX_ANSWER_BYTES = 64 * 1024;
 const CHECK_URL =
@@ -39,7 +38,7 @@ export function tokenFrom(values: Values): string {
   }
   const [value, source] =
     typeof tokenFile === 'string'
-      ? [readInputFile(tokenFile, 'token file').toString('utf8').trim(), `token file '${tokenFile}'`]
+      ? [readInputFile(tokenFile, 'token file', 'secret').toString('utf8').trim(), `token file '${tokenFile}'`]
       : typeof token === 'string'
         ? [token, '--token']
         : [process.env[TOKEN_ENV] ?? '', TOKEN_ENV];
@@ -88,15 +87,15 @@ function isLoopback(hostname: string): boolean {
  * GETs the password's ciphertext with the token; never follows a redirect, which would carry the
  * token along. Every failure names the request (`GET <url>`) and says why.
  */
-export async function fetchCiphertext(url: URL, token: string, serverId: string): Promise<string> {
+export async function fetchCiphertext(url: URL, token: string, serverId: string, timeoutMs: number): Promise<string> {
   if (url.protocol === 'http:' && !isLoopback(url.hostname)) {
     warn(`sending the token to ${url.host} over plain http`);
   }
   const request = `GET ${url.href}`;
   const connection = new AbortController();
-  const answer = await withTimeout(fetchAnswer(url, token, request, connection), REQUEST_TIMEOUT_MS, () => {
+  const answer = await withTimeout(fetchAnswer(url, token, request, connection), timeoutMs, () => {
     connection.abort();
-    return new CliError(`${request}: no answer within ${REQUEST_TIMEOUT_MS / 1000} s; ${CHECK_URL}`);
+    return new CliError(`${request}: no answer within ${timeoutMs / 1000} s (--timeout); ${CHECK_URL}`);
   });
   return passwordOf(answer, request, serverId);
 }

@@ -14,7 +14,7 @@ const BAD_KEY_LOG_INTERVAL_MS = 60_000;
 const CONTROL_CHARACTER = /\p{Cc}/u;
 
 /** What a value is checked against: the service's format and size, and the instance's key. */
-export interface PasswordLimits {
+interface PasswordLimits {
   readonly format: PasswordFormat;
   readonly maxBytes: number;
   readonly log: Diagnostics;
@@ -54,7 +54,10 @@ export class PasswordRules {
     if (block.length !== key.modulus.length || block.compare(key.modulus) >= 0) {
       throw passwordError(
         'INVALID_PASSWORD',
-        `The password is not encrypted for this instance's ${key.bits}-bit key: one block is ${key.modulus.length} bytes below its modulus; this is ${block.length} bytes${block.length === key.modulus.length ? ' at or above it' : ''}.`,
+        `The password is not encrypted for this instance's ${key.bits}-bit key: a ciphertext for it is one ` +
+          `${key.modulus.length}-byte block below the key's modulus, and ${
+            block.length === key.modulus.length ? 'this block is at or above the modulus' : `this is ${block.length} bytes`
+          }.`,
       );
     }
   }
