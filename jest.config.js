@@ -32,9 +32,11 @@ const INTEGRATION = [
 
 /**
  * Suites that run other programs: the packed tarball in throwaway projects, servers killed under
- * load, Chromium, the built CLI and example servers as processes, the documentation's code blocks.
+ * load, Chromium, the built CLI, bench and example servers as processes, the documentation's code
+ * blocks.
  */
 const SYSTEM = [
+  'bench-abort',
   'browser-chromium',
   'cli',
   'cli-example-server',
