@@ -141,7 +141,7 @@ function serialisedObject(body: unknown): string | undefined {
  * catch path: the refusal's event, then the package's JSON error body (anything but a
  * `PasswordError` is logged and answered 500 `INTERNAL`).
  */
-class Answers {
+export class Answers {
   readonly #settings: AnswerSettings;
 
   constructor(settings: AnswerSettings) {
