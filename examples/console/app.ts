@@ -8,6 +8,7 @@ import {
   ServerPasswordError,
   type PasswordPadding,
 } from '../../lib/browser/index.js';
+import { resetPassword } from './reset-password.js';
 
 /** Where the demo mounts the owner router. */
 const COMPUTE_API = '/compute/v2.1';
@@ -208,6 +209,9 @@ function listen(): void {
   element('refresh').addEventListener('click', () => void loadServers().catch((error) => say(explain(error), true)));
   element('decrypt').addEventListener('click', () => void decrypt());
   element('clear').addEventListener('click', () => void clearPassword());
+  element('reset').addEventListener('click', () => {
+    if (selected !== undefined) void resetPassword(COMPUTE_API, selected.server, currentToken(), say);
+  });
   element('forget').addEventListener('click', () => {
     forgetKey();
     say('The key is gone from the page.');
