@@ -20,6 +20,7 @@ const ownPackage = Object.fromEntries(
 const INTEGRATION = [
   'express4-host',
   'metrics',
+  'password-reset-stores',
   'postgres-store',
   'rate-limit',
   'redis-store',
@@ -31,7 +32,8 @@ const INTEGRATION = [
 
 /**
  * Suites that run other programs: the packed tarball in throwaway projects, servers killed under
- * load, Chromium, the built CLI and example servers as processes, the documentation's code blocks.
+ * load, Chromium, the built CLI, bench and example servers as processes, the documentation's code
+ * blocks.
  */
 const SYSTEM = [
   'bench-abort',
@@ -40,8 +42,10 @@ const SYSTEM = [
   'cli-example-server',
   'cluster-race',
   'console.e2e',
+  'console-reset.e2e',
   'demo-keys',
   'doc-snippets',
+  'password-server-clients',
   'packaging-.+',
   'store-failover-.+',
 ];
