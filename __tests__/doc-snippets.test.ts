@@ -27,8 +27,6 @@ import { DATABASE_URL, REDIS_URL } from './helpers/services';
 // (commands run in a clone of this repository, which `npm test` runs itself).
 
 const RUN_DEADLINE_MS = 30_000;
-/** Packages a documented host uses beside this one, at the version the blocks were written for. */
-const READER_LIBRARIES: Record<string, string> = { 'express-validator': '7.3.2' };
 const NOT_RUN_FLAGS: Record<string, string> = {
   sketch: 'a sketch, not meant to run',
   repository: 'commands for a clone of the repository (npm test runs them)',
@@ -178,15 +176,20 @@ const env = (): NodeJS.ProcessEnv => ({
 beforeAll(async () => {
   workDir = await makeWorkDir();
   const { tarball } = await packTarball(workDir);
-  const dependencies = {
-    ...Object.fromEntries(
-      ['express', '@types/express', '@types/node', 'ioredis', 'pg', '@types/pg', 'prom-client', 'rate-limit-redis'].map(
-        (name) => [name, lockedVersion(name)],
-      ),
-    ),
-    // Libraries a documented block uses that the repository itself does not.
-    ...READER_LIBRARIES,
-  };
+  // The peers, their types, and the libraries documented hosts use beside the package.
+  const dependencies = Object.fromEntries(
+    [
+      'express',
+      '@types/express',
+      '@types/node',
+      'ioredis',
+      'pg',
+      '@types/pg',
+      'prom-client',
+      'rate-limit-redis',
+      'express-validator',
+    ].map((name) => [name, lockedVersion(name)]),
+  );
   consumer = await installConsumer(workDir, 'reader', tarball, dependencies, []);
   // The reader's own key pair, where the docs say it is: ~/.ssh/id_rsa.
   home = join(workDir, 'home');
