@@ -20,6 +20,7 @@ const ownPackage = Object.fromEntries(
 const INTEGRATION = [
   'express4-host',
   'metrics',
+  'password-reset-stores',
   'postgres-store',
   'rate-limit',
   'redis-store',
@@ -41,8 +42,10 @@ const SYSTEM = [
   'cli-example-server',
   'cluster-race',
   'console.e2e',
+  'console-reset.e2e',
   'demo-keys',
   'doc-snippets',
+  'password-server-clients',
   'packaging-.+',
   'store-failover-.+',
 ];
