@@ -7,7 +7,7 @@ import { callHost, isThenable } from '../core/host-call';
 import type { Diagnostics } from '../core/logging';
 import type { RefusalReporter } from '../core/events';
 import type { RoutePath } from './paths';
-import type { RouterConfiguration } from './router-options';
+import type { HookConfiguration } from './router-options';
 import type { SecurityHeaders } from './security-headers';
 import type { ErrorBodyHook } from '../types';
 
@@ -54,6 +54,8 @@ export interface PasswordRoute extends AccessPolicy {
   readonly path: RoutePath;
   /** `WWW-Authenticate` for a 401 answer. */
   readonly challenge?: string;
+  /** The `text/plain` body of an error answer, when the route's protocol answers in words. */
+  readonly textBody?: (error: PasswordError) => string | undefined;
 }
 
 /**
@@ -62,11 +64,15 @@ export interface PasswordRoute extends AccessPolicy {
  * to run for each request.
  */
 export function passwordRouter<P extends object, C>(
-  config: RouterConfiguration<P, C>,
+  config: HookConfiguration<P, C> & { readonly service: RefusalReporter },
   route: PasswordRoute,
   handler: (req: Request, res: Response, request: RequestState, access: Access<P, C>) => Promise<void>,
 ): Router {
-  const answers = new Answers({ ...config, ...(route.challenge !== undefined && { challenge: route.challenge }) });
+  const answers = new Answers({
+    ...config,
+    ...(route.challenge !== undefined && { challenge: route.challenge }),
+    ...(route.textBody !== undefined && { textBody: route.textBody }),
+  });
   const access = new Access<P, C>(config, route);
   const router = Router();
   router.use(answers.route(route.path, (req, res, request) => handler(req, res, request, access)));
@@ -141,7 +147,7 @@ function serialisedObject(body: unknown): string | undefined {
  * catch path: the refusal's event, then the package's JSON error body (anything but a
  * `PasswordError` is logged and answered 500 `INTERNAL`).
  */
-export class Answers {
+class Answers {
   readonly #settings: AnswerSettings;
 
   constructor(settings: AnswerSettings) {

@@ -1,6 +1,6 @@
 import { Router, type NextFunction, type Request, type Response } from 'express';
-import { Access } from './access';
-import { Answers, sendText, type RequestState } from './answers';
+import type { Access } from './access';
+import { passwordRouter, sendText, type RequestState } from './answers';
 import { passwordError, type PasswordError } from '../core/errors';
 import { actionOf, methodTable } from './methods';
 import { optionNames, OptionsError } from '../core/options';
@@ -65,10 +65,12 @@ export function createPasswordServerRouter<P extends Principal = Principal>(
     );
   }
   const { resets } = options;
-  const answers = new Answers({ ...config, service: resets, textBody: protocolWord });
-  const access = new Access<P, PasswordServerLookupContext<P>>(config, { unauthenticated: UNAUTHENTICATED, limitPer: 'instance' });
-
-  async function answer(req: Request, res: Response, request: RequestState): Promise<void> {
+  async function answer(
+    req: Request,
+    res: Response,
+    request: RequestState,
+    access: Access<P, PasswordServerLookupContext<P>>,
+  ): Promise<void> {
     actionOf(req, res, METHODS);
     const word = req.headers[HEADER];
     const action = typeof word === 'string' && Object.hasOwn(WORDS, word) ? WORDS[word] : undefined;
@@ -84,7 +86,11 @@ export function createPasswordServerRouter<P extends Principal = Principal>(
     sendText(req, res, 200, password ?? SAVED_PASSWORD);
   }
 
-  const route = answers.route(ANY_PATH, answer);
+  const route = passwordRouter(
+    { ...config, service: resets },
+    { path: ANY_PATH, unauthenticated: UNAUTHENTICATED, limitPer: 'instance', textBody: protocolWord },
+    answer,
+  );
   const router = Router();
   router.use((req: Request, res: Response, next: NextFunction) => {
     if (req.headers[HEADER] === undefined) next();
