@@ -3,6 +3,7 @@ import { isInstanceId, MAX_INSTANCE_ID_LENGTH } from './instance-id';
 import { diagnostics, isThenable, type Diagnostics } from './logging';
 import { checkKnownOptions, optionalFunction, optionalInteger, OptionsError } from './options';
 import { normalizePassword } from './password-value';
+import { StorePoller } from './store-poller';
 import { MemoryStore } from '../stores/memory';
 import type { ActionContext, EventHandler, Logger, PasswordEvent, PasswordFormat, PasswordStore } from '../types';
 
@@ -102,6 +103,7 @@ export class PasswordService {
   readonly ttl: number | undefined;
   readonly #onEvent: EventHandler | undefined;
   readonly #log: Diagnostics;
+  #poller: StorePoller | undefined;
 
   constructor(options: PasswordServiceOptions = {}) {
     const configuration = parseOptions(options);
@@ -166,6 +168,48 @@ export class PasswordService {
   }
 
   /**
+   * Waits up to `timeoutMs` for a value of `id` to be stored (by any process sharing the store):
+   * resolves it (with a `password.read` event), or `undefined` once the time has passed or `signal`
+   * aborted. The store's `watch` says when to read again; a store without one is polled. Rejects
+   * with 503 `STORE_UNAVAILABLE` when the store fails, reads or waits alike.
+   * @internal
+   */
+  async waitFor(id: string, timeoutMs: number, signal: AbortSignal, context?: ActionContext): Promise<string | undefined> {
+    checkId(id);
+    const waiting = new AbortController();
+    const stop = (): void => waiting.abort();
+    const timer = setTimeout(stop, timeoutMs);
+    signal.addEventListener('abort', stop, { once: true });
+    try {
+      while (!waiting.signal.aborted) {
+        // Listen first, then read: a write landing between the two still wakes this round.
+        const round = new AbortController();
+        const endRound = (): void => round.abort();
+        waiting.signal.addEventListener('abort', endRound, { once: true });
+        const started = performance.now();
+        const woken = this.#watch(id, round.signal);
+        woken.catch(() => {});
+        try {
+          const value = await this.get(id, context);
+          if (value !== undefined) return value;
+          await woken;
+        } catch (error) {
+          if (error instanceof PasswordError) throw error;
+          if (round.signal.aborted) return undefined;
+          throw this.#unavailable(id, context, error, performance.now() - started);
+        } finally {
+          waiting.signal.removeEventListener('abort', endRound);
+          round.abort();
+        }
+      }
+      return undefined;
+    } finally {
+      clearTimeout(timer);
+      signal.removeEventListener('abort', stop);
+    }
+  }
+
+  /**
    * Sends an event to `onEvent` with the context and the time. A throwing or rejecting handler is
    * logged, never passed on.
    * @internal
@@ -209,11 +253,29 @@ export class PasswordService {
       const result = await operation();
       return [result, performance.now() - started];
     } catch (cause) {
-      const durationMs = performance.now() - started;
-      const reason = cause instanceof Error ? cause.message : 'the store rejected without an Error';
-      this.#log.error(`the password store failed for instance ${JSON.stringify(id)}.`, cause);
-      this.report({ type: 'store.unavailable', instanceId: id, reason, durationMs }, context);
-      throw passwordError('STORE_UNAVAILABLE', 'The password store is unavailable; try again shortly.');
+      throw this.#unavailable(id, context, cause, performance.now() - started);
     }
+  }
+
+  /** `store.watch`, or polling with `get` for a store without it; a synchronous throw rejects. */
+  #watch(id: string, signal: AbortSignal): Promise<void> {
+    const store = this.store;
+    if (typeof store.watch !== 'function') {
+      this.#poller ??= new StorePoller(store);
+      return this.#poller.watch(id, signal);
+    }
+    try {
+      return Promise.resolve(store.watch(id, signal));
+    } catch (error) {
+      return Promise.reject(error);
+    }
+  }
+
+  /** Logs and reports a store failure; returns the 503 to answer with. */
+  #unavailable(id: string, context: ActionContext | undefined, cause: unknown, durationMs: number): PasswordError {
+    const reason = cause instanceof Error ? cause.message : 'the store rejected without an Error';
+    this.#log.error(`the password store failed for instance ${JSON.stringify(id)}.`, cause);
+    this.report({ type: 'store.unavailable', instanceId: id, reason, durationMs }, context);
+    return passwordError('STORE_UNAVAILABLE', 'The password store is unavailable; try again shortly.');
   }
 }

@@ -4,6 +4,7 @@ import { Answers, sendEmpty, sendJson } from './answers';
 import { passwordError } from '../core/errors';
 import { actionOf, methodTable, readPassword } from './methods';
 import { createRateLimiter } from './rate-limit';
+import { PasswordWaits, parseWaitLimits } from './prefer-wait';
 import { parseRouterOptions } from './router-options';
 import { SERVER_ID_RULE } from '../core/server-id';
 import { serverIdCheck } from './server-id-check';
@@ -15,6 +16,16 @@ export interface ServerPasswordRouterOptions<P extends Principal = Principal>
   extends RouterOptionsBase<P, OwnerLookupContext<P>> {
   /** The `PasswordService` the guest router writes to. Required. */
   readonly service: PasswordService;
+  /**
+   * The longest a GET with `Prefer: wait=N` is held waiting for the guest's password, in seconds,
+   * 1 to 3600: a longer N is cut to it. Default 60.
+   */
+  readonly maxWait?: number;
+  /**
+   * How many GETs this router holds waiting at a time (each holds a connection and a little
+   * memory); past it a GET is answered at once, without `Preference-Applied`. Default 1000.
+   */
+  readonly maxWaiters?: number;
 }
 
 const WHERE = 'createServerPasswordRouter()';
@@ -40,7 +51,8 @@ function hasQuery(req: Request): boolean {
 export function createServerPasswordRouter<P extends Principal = Principal>(
   options: ServerPasswordRouterOptions<P>,
 ): Router {
-  const config = parseRouterOptions(WHERE, options, [], 'required');
+  const config = parseRouterOptions(WHERE, options, ['maxWait', 'maxWaiters'], 'required');
+  const waits = new PasswordWaits(parseWaitLimits(WHERE, options));
   const { service, log } = config;
   const answers = new Answers(config);
   const access = new Access<P, OwnerLookupContext<P>>({
@@ -68,7 +80,9 @@ export function createServerPasswordRouter<P extends Principal = Principal>(
       sendEmpty(req, res, 204);
       return;
     }
-    sendJson(req, res, 200, { password: (await readPassword(service, req, instance.id, request)) ?? '' });
+    let password = await readPassword(service, req, instance.id, request);
+    if (password === undefined && req.method === 'GET') password = await waits.wait(service, req, res, instance.id, request);
+    sendJson(req, res, 200, { password: password ?? '' });
   }
 
   const router = Router();

@@ -3,6 +3,7 @@ import { checkKnownOptions, optionalInteger, OptionsError } from '../core/option
 import type { PasswordStore } from '../types';
 import { requirePeer } from '../core/peer';
 import { withTimeout } from '../core/timeout';
+import { RedisSubscriber } from './redis-subscriber';
 import { storeError } from './store-error';
 
 requirePeer('ioredis', 'redis');
@@ -49,6 +50,11 @@ function checkClient(client: unknown): asserts client is Redis | Cluster {
 const MAX_REPLICAS = 100;
 
 type Write = ['set', string, string, ...(string | number)[]] | ['del', string];
+/** A write, and the instance whose waiters hear of it (a set), announced in the same round trip. */
+interface WriteRequest {
+  readonly command: Write;
+  readonly announce?: string;
+}
 
 /**
  * A store in Redis, shared by every process and node that uses the same Redis: set-once is
@@ -61,6 +67,11 @@ type Write = ['set', string, string, ...(string | number)[]] | ['del', string];
  * one of the node that owns the key (Cluster included), and ioredis never resends a pipeline's tail
  * on a new connection, where a `WAIT` would confirm nothing. `WAIT` holds that connection while it
  * waits, so commands sent behind it wait too.
+ *
+ * Each set is pipelined with a `PUBLISH` on the instance's channel (`prefix` + `written:` + id),
+ * after the `WAIT` when there is one: one round trip, as before. `watch` listens on a connection
+ * of the store's own, made from the host's client by `duplicate()` at the first wait and closed
+ * by `close()`.
  */
 export class RedisStore implements PasswordStore {
   /** The client the store sends its commands through (the host's; never closed by the store). */
@@ -71,6 +82,7 @@ export class RedisStore implements PasswordStore {
   readonly timeoutMs: number;
   /** Replicas that must confirm each write. */
   readonly minReplicas: number;
+  #subscriber: RedisSubscriber | undefined;
 
   constructor(options: RedisStoreOptions) {
     checkKnownOptions(WHERE, options, ['client', 'prefix', 'timeoutMs', 'minReplicas']);
@@ -93,48 +105,75 @@ export class RedisStore implements PasswordStore {
 
   async setIfAbsent(id: string, value: string, ttlMs?: number): Promise<boolean> {
     const expiry = ttlMs === undefined ? [] : ['PX', ttlMs];
-    return (await this.#write(['set', this.#key(id), value, ...expiry, 'NX'])) === 'OK';
+    return (await this.#write({ command: ['set', this.#key(id), value, ...expiry, 'NX'], announce: id })) === 'OK';
   }
 
   async set(id: string, value: string, ttlMs?: number): Promise<void> {
     const expiry = ttlMs === undefined ? [] : ['PX', ttlMs];
-    await this.#write(['set', this.#key(id), value, ...expiry]);
+    await this.#write({ command: ['set', this.#key(id), value, ...expiry], announce: id });
   }
 
   async delete(id: string): Promise<boolean> {
-    return (await this.#write(['del', this.#key(id)])) === 1;
+    return (await this.#write({ command: ['del', this.#key(id)] })) === 1;
+  }
+
+  /**
+   * Resolves at the next set for `id` by any process using this Redis (or once the store's
+   * subscription to it is confirmed, so the caller reads again); rejects when `signal` aborts, when
+   * Redis does not confirm the subscription within `timeoutMs`, or when the subscriber connection
+   * closes.
+   */
+  watch(id: string, signal: AbortSignal): Promise<void> {
+    this.#subscriber ??= new RedisSubscriber(this.client, this.timeoutMs);
+    return this.#subscriber.wait(this.#channel(id), signal);
+  }
+
+  /** Ends every wait and closes the store's subscriber connection. The host's client stays open. */
+  async close(): Promise<void> {
+    await this.#subscriber?.close();
+    this.#subscriber = undefined;
   }
 
   #key(id: string): string {
     return this.prefix + id;
   }
 
-  /** Runs one write; with `minReplicas`, resolves only once that many replicas confirmed a change. */
-  #write(command: Write): Promise<unknown> {
-    if (this.minReplicas === 0) {
-      const [name, ...args] = command;
-      return this.#bounded(this.client.call(name, ...args));
-    }
-    const unconfirmed = `Redis did not confirm the write on ${this.minReplicas} replicas within ${this.timeoutMs} ms; it may have landed.`;
-    return this.#bounded(this.#writeAndWait(command), unconfirmed);
+  #channel(id: string): string {
+    return `${this.prefix}written:${id}`;
   }
 
   /**
-   * Answers from the write's own reply: at once when it changed nothing (or failed), else once the
-   * `WAIT` behind it confirmed `minReplicas` replicas.
+   * Runs one write, in one pipeline with the `PUBLISH` that announces it; with `minReplicas`,
+   * resolves only once that many replicas confirmed a change.
    */
-  async #writeAndWait(command: Write): Promise<unknown> {
+  #write(write: WriteRequest): Promise<unknown> {
+    const unconfirmed =
+      this.minReplicas === 0
+        ? undefined
+        : `Redis did not confirm the write on ${this.minReplicas} replicas within ${this.timeoutMs} ms; it may have landed.`;
+    return this.#bounded(this.#writeAndWait(write), unconfirmed);
+  }
+
+  /**
+   * Answers from the write's own reply: at once when it changed nothing (or failed) or no replica
+   * must confirm it, else once the `WAIT` behind it confirmed `minReplicas` replicas. A failed
+   * `PUBLISH` fails no write: a waiter then reads the value when its wait ends.
+   */
+  async #writeAndWait({ command, announce }: WriteRequest): Promise<unknown> {
     let onWrite: (outcome: [Error | null, unknown]) => void = () => {};
     const written = new Promise<[Error | null, unknown]>((resolve) => (onWrite = resolve));
+    const confirm = this.minReplicas > 0;
     const pipeline = this.client.pipeline([
       [...command, (error: Error | null, reply: unknown) => onWrite([error, reply])],
-      ['wait', this.minReplicas, this.timeoutMs],
+      ...(confirm ? [['wait', this.minReplicas, this.timeoutMs]] : []),
+      ...(announce === undefined ? [] : [['publish', this.#channel(announce), '']]),
     ]);
     const waited = pipeline.exec();
-    waited.catch(() => {});
+    // A pipeline refused as a whole (no connection, offline queue off) runs no callback.
+    waited.catch((error: Error) => onWrite([error, undefined]));
     const [writeError, reply] = await written;
     if (writeError) throw writeError;
-    if (reply !== 'OK' && reply !== 1) return reply;
+    if (!confirm || (reply !== 'OK' && reply !== 1)) return reply;
     const [waitError, replicas] = (await waited)?.[1] ?? [new Error('Redis ran no WAIT.')];
     if (waitError) throw waitError;
     if (typeof replicas !== 'number' || replicas < this.minReplicas) {
