@@ -245,6 +245,17 @@ export const SCENARIOS: readonly Scenario[] = [
     maxP99Ratio: P99_RATIO,
   },
   {
+    id: 'guest-post-postgres',
+    title: 'guest POST, a fresh instance each, PostgresStore',
+    backend: 'postgres',
+    subject: 'router',
+    baseline: 'express',
+    fresh: true,
+    request: freshPost,
+    expectedStatus: 200,
+    expectedBody: '',
+  },
+  {
     id: 'node-http-floor',
     title: 'bare node:http, same work as guest GET',
     backend: 'memory',
