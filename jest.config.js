@@ -13,11 +13,44 @@ const ownPackage = Object.fromEntries(
     ]),
 );
 
-/** @type {import('jest').Config} */
-module.exports = {
+/**
+ * Suites that need the Redis and PostgreSQL servers (REDIS_URL, DATABASE_URL), in one process.
+ * Every suite not named here or in SYSTEM is a unit suite: in-process, no servers.
+ */
+const INTEGRATION = [
+  'express4-host',
+  'metrics',
+  'postgres-store',
+  'rate-limit',
+  'redis-store',
+  'redis-store-replicas',
+  'store-contract',
+  'store-faults-postgres',
+  'store-faults-redis',
+];
+
+/**
+ * Suites that run other programs: the packed tarball in throwaway projects, servers killed under
+ * load, Chromium, the built CLI and example servers as processes, the documentation's code blocks.
+ */
+const SYSTEM = [
+  'browser-chromium',
+  'cli',
+  'cli-example-server',
+  'cluster-race',
+  'console.e2e',
+  'demo-keys',
+  'doc-snippets',
+  'packaging-.+',
+  'store-failover-.+',
+];
+
+const suites = (names) => [`/__tests__/(${names.join('|')})\\.test\\.ts$`];
+
+/** What every project shares. */
+const common = {
   testEnvironment: 'node',
   roots: ['<rootDir>/__tests__'],
-  testMatch: ['**/*.test.ts'],
   moduleNameMapper: {
     // The browser module is an ES module: its relative imports name the compiled `.js` files.
     '^(\\.{1,2}/.*)\\.js$': '$1',
@@ -26,6 +59,23 @@ module.exports = {
   transform: {
     '^.+\\.ts$': ['ts-jest', { tsconfig: 'tsconfig.json' }],
   },
+};
+
+/** @type {import('jest').Config} */
+module.exports = {
+  projects: [
+    {
+      ...common,
+      displayName: 'unit',
+      testMatch: ['<rootDir>/__tests__/**/*.test.ts'],
+      testPathIgnorePatterns: [...suites(INTEGRATION), ...suites(SYSTEM)],
+    },
+    { ...common, displayName: 'integration', testRegex: suites(INTEGRATION) },
+    { ...common, displayName: 'system', testRegex: suites(SYSTEM) },
+  ],
+  // RSA test keys (4096 bits among them) are made once per run, not once per suite.
+  globalSetup: '<rootDir>/__tests__/helpers/global-keys-setup.ts',
+  globalTeardown: '<rootDir>/__tests__/helpers/global-keys-teardown.ts',
   reporters: ['default', '<rootDir>/jest.summary-reporter.js'],
   maxWorkers: 2,
   testTimeout: 30000,

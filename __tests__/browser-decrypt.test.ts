@@ -1,4 +1,4 @@
-import { generateKeyPairSync } from 'node:crypto';
+import { createPrivateKey, generateKeyPairSync } from 'node:crypto';
 import {
   decryptPassword,
   PasswordCryptoError,
@@ -14,6 +14,7 @@ import {
   type DecryptCase,
 } from './helpers/browser-cases';
 import {
+  keyWithLongNumber,
   makeKeyDir,
   makeOtherKey,
   makeRsaKeySet,
@@ -177,6 +178,34 @@ describe('decryptPassword of the browser module, in Node', () => {
       const error = await rejection(decryptPassword(ciphertext, key), code);
       expect(error.message).not.toContain(pem.split('\n')[2]);
     }
+  });
+
+  test.each([
+    ['e + lambda(n)', 'e', 0, /public exponent is 204\d bits, 2\^256 or more/],
+    ['e + 2^64000 lambda(n)', 'e', 64000, /public exponent is 6604\d bits/],
+    ['d + 2^2048 lambda(n)', 'd', 2048, /private number d is 40\d\d bits, longer than its 2048-bit modulus/],
+    ['dp + 2^2048 (p - 1)', 'dp', 2048, /private number dp is 30\d\d bits/],
+    ['dq + 2^2048 (q - 1)', 'dq', 2048, /private number dq is 30\d\d bits/],
+    ['qi + 2^2048 p', 'qi', 2048, /private number qi is 30\d\d bits/],
+  ] as const)('a key with %s: ERR_WEAK_KEY before any exponentiation, as /crypto', async (_name, which, extraBits, message) => {
+    const set = keySet(2048);
+    const { privatePem } = keyWithLongNumber(unencrypted(set, 'pem'), which, extraBits);
+    const pkcs8 = createPrivateKey(privatePem).export({ type: 'pkcs8', format: 'pem' }) as string;
+    const ciphertext = opensslEncrypt(set.spkiPath, Buffer.from('Passw0rd'), 'pkcs1');
+    for (const key of [privatePem, pkcs8]) {
+      const error = await rejection(decryptPassword(ciphertext, key), 'ERR_WEAK_KEY');
+      expect(error.message).toMatch(message);
+      expect(() => nodeDecryptPassword(ciphertext, key)).toThrow(expect.objectContaining({ code: 'ERR_WEAK_KEY' }));
+    }
+  });
+
+  test('keys that protect nothing: ERR_WEAK_KEY, as /crypto', async () => {
+    const set = keySet(1024);
+    const ciphertext = opensslEncrypt(set.spkiPath, Buffer.from('x'), 'pkcs1');
+    const rsa512 = generateKeyPairSync('rsa', { modulusLength: 512 }).privateKey.export({ type: 'pkcs1', format: 'pem' }) as string;
+    const error = await rejection(decryptPassword(ciphertext, rsa512), 'ERR_WEAK_KEY');
+    expect(error.message).toMatch(/512 bits; under 1024/);
+    expect(() => nodeDecryptPassword(ciphertext, rsa512)).toThrow(expect.objectContaining({ code: 'ERR_WEAK_KEY' }));
   });
 
   test('options: only padding, with a valid value', async () => {

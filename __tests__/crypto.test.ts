@@ -19,6 +19,7 @@ import {
   opensslDecrypt,
   opensslEncrypt,
   opensslModulus,
+  keyWithLongNumber,
   privateKeyWithNumbers,
   removeKeyDir,
   rsaPublicKeyFromNumbers,
@@ -398,6 +399,37 @@ describe('keys that protect nothing', () => {
   test.each(refusedPrivateKeys)('decryptPassword refuses %s with ERR_WEAK_KEY', (_name, key, message) => {
     const ciphertext = opensslEncrypt(rsa512.spkiPath, Buffer.from('pw'), 'pkcs1');
     const error = expectCryptoError(() => decryptPassword(ciphertext, key()), 'ERR_WEAK_KEY');
+    expect(error.message).toMatch(message);
+  });
+
+  // Numbers that still compute the right thing but make every exponentiation as slow as they are long.
+  const slowPublicKeys: Array<[string, () => string, RegExp]> = [
+    ['e + lambda(n)', () => keyWithLongNumber(privateKey(2048, 'pem', false).text, 'e', 0).publicPem, /exponent is 204\d bits, 2\^256 or more/],
+    ['a 257-bit exponent (ssh-rsa line)', () => rsaPublicKeyFromNumbers(modulusOf2048(), (1n << 256n) + 1n).sshPublicLine, /257 bits/],
+    ['a 64000-bit exponent (ssh-rsa line)', () => rsaPublicKeyFromNumbers(modulusOf2048(), (1n << 63999n) + 1n).sshPublicLine, /64000 bits/],
+  ];
+  test.each(slowPublicKeys)('encryptPassword refuses a public exponent of 2^256 or more: %s', (_name, key, message) => {
+    const error = expectCryptoError(() => encryptPassword(PASSWORD, key()), 'ERR_WEAK_KEY');
+    expect(error.message).toMatch(message);
+  });
+
+  test('a 256-bit public exponent still encrypts', () => {
+    const { sshPublicLine } = rsaPublicKeyFromNumbers(modulusOf2048(), (1n << 255n) + 1n);
+    expect(Buffer.from(encryptPassword(PASSWORD, sshPublicLine), 'base64')).toHaveLength(256);
+  });
+
+  test.each([
+    ['e + lambda(n)', 'e', 0, /public exponent is 204\d bits/],
+    ['e + 2^64000 lambda(n)', 'e', 64000, /public exponent is 6604\d bits/],
+    ['d + 2^2048 lambda(n)', 'd', 2048, /private number d is 40\d\d bits, longer than its 2048-bit modulus/],
+    ['dp + 2^2048 (p - 1)', 'dp', 2048, /private number dp is 30\d\d bits/],
+    ['dq + 2^2048 (q - 1)', 'dq', 2048, /private number dq is 30\d\d bits/],
+    ['qi + 2^2048 p', 'qi', 2048, /private number qi is 30\d\d bits/],
+  ] as const)('decryptPassword refuses a key with %s, before any exponentiation, with ERR_WEAK_KEY', (_name, which, extraBits, message) => {
+    const { privatePem, publicPem } = keyWithLongNumber(privateKey(2048, 'pem', false).text, which, extraBits);
+    const ciphertext = opensslEncrypt(keySet(2048).spkiPath, Buffer.from(PASSWORD), 'pkcs1');
+    expect(publicPem).toContain('BEGIN PUBLIC KEY');
+    const error = expectCryptoError(() => decryptPassword(ciphertext, privatePem), 'ERR_WEAK_KEY');
     expect(error.message).toMatch(message);
   });
 });

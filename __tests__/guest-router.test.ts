@@ -260,7 +260,7 @@ describe('guest router: hooks', () => {
       expect.objectContaining({ type: 'access.denied', reason: 'FORBIDDEN' }),
       expect.objectContaining({ type: 'access.denied', reason: 'FORBIDDEN' }),
     ]);
-    expect(service.store).toBeDefined();
+    expect(await service.peek('i-1')).toBeUndefined();
   });
 
   it('answers 404 INSTANCE_NOT_FOUND when lookupInstance returns nothing', async () => {

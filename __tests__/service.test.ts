@@ -112,20 +112,25 @@ describe('PasswordService', () => {
     const { service } = serviceWithEvents();
     for (const id of ['vm\uD800', 'vm\uDC00', '\uDC00vm', 'a\uD800\uD800b']) {
       await expect(service.setOnce(id, ciphertext())).rejects.toThrow(/well-formed UTF-16/);
-      await expect(service.get(id)).rejects.toThrow(TypeError);
+      await expect(service.get(id)).rejects.toMatchObject({ status: 400, code: 'BAD_REQUEST' });
     }
     expect(await service.setOnce('vm\uD83D\uDE00', ciphertext())).toBe(true);
   });
 
   it('refuses ids that are not 1 to 255 characters', async () => {
     const { service } = serviceWithEvents();
-    await expect(service.get('')).rejects.toThrow(TypeError);
-    await expect(service.setOnce('x'.repeat(256), ciphertext())).rejects.toThrow(/at most 255/);
+    await expect(service.get('')).rejects.toMatchObject({ status: 400, code: 'BAD_REQUEST' });
+    await expect(service.setOnce('x'.repeat(256), ciphertext())).rejects.toThrow(/1 to 255 characters/);
   });
 
-  it('uses a MemoryStore by default and the given store otherwise', () => {
-    expect(new PasswordService().store).toBeInstanceOf(MemoryStore);
+  it('uses a MemoryStore by default and the given store otherwise, and keeps it private', async () => {
+    const service = new PasswordService({ format: 'text' });
+    await service.setOnce('i-1', 'kept');
+    await expect(service.get('i-1')).resolves.toBe('kept');
     const store = new MemoryStore();
-    expect(new PasswordService({ store }).store).toBe(store);
+    await new PasswordService({ store, format: 'text' }).setOnce('i-2', 'in the given store');
+    await expect(store.get('i-2')).resolves.toBe('in the given store');
+    expect(Object.keys(new PasswordService())).not.toContain('store');
+    expect('store' in new PasswordService()).toBe(false);
   });
 });

@@ -44,9 +44,6 @@ export type GuestAction = 'read' | 'set';
 /** What an owner asks of a server's password. */
 export type OwnerAction = 'read' | 'clear';
 
-/** Any action a router asks `lookupInstance` about. */
-export type InstanceAction = GuestAction | OwnerAction;
-
 /** The argument of the guest router's `lookupInstance`: the caller means its own instance. */
 export interface GuestLookupContext<P extends Principal = Principal> {
   /** What `authenticate` returned for this request. */
@@ -137,6 +134,16 @@ export interface ActionContext {
   readonly principalId?: string;
   /** The request id to correlate the event with. */
   readonly requestId?: string;
+}
+
+/** Who stored a value and, optionally, the instance's key the value must be encrypted for. */
+export interface SetContext extends ActionContext {
+  /**
+   * The instance's SSH public key or keys (as `InstanceRef.publicKey`). With format `'base64'`,
+   * the value must then be exactly one RSA block for one of its RSA keys (the guest router passes
+   * what `lookupInstance` resolved).
+   */
+  readonly publicKey?: string | readonly string[];
 }
 
 /**

@@ -1,6 +1,6 @@
 import { execFile, execFileSync } from 'node:child_process';
 import { createPrivateKey, createPublicKey, randomBytes } from 'node:crypto';
-import { copyFileSync, mkdtempSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
+import { copyFileSync, existsSync, mkdtempSync, readdirSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { promisify } from 'node:util';
@@ -61,32 +61,73 @@ async function rewriteKey(
   await run('ssh-keygen', ['-q', '-p', '-f', target, '-P', '', '-N', passphrase, '-m', SSH_KEYGEN_FORMAT[format]]);
 }
 
+/** The variable naming the directory of the key sets made once per run (`global-keys-setup.ts`). */
+export const RUN_KEYS_VARIABLE = 'MDPW_TEST_KEYS_DIR';
+
+/** The key sets `global-keys-setup.ts` makes once per run: every name the suites ask for. */
+export const RUN_KEY_SETS: readonly { readonly bits: number; readonly name: string }[] = [
+  ...[1024, 2048, 3072, 4096].map((bits) => ({ bits, name: `rsa-${bits}` })),
+  { bits: 1024, name: 'other-rsa-1024' },
+  { bits: 2048, name: 'other-rsa-2048' },
+  { bits: 1024, name: 'modulus-1024' },
+];
+
+/**
+ * One RSA key (files named after `name`) in `dir`: copied from the keys made once per run when the
+ * run made one of that name and size, generated otherwise (`generateRsaKeySet`).
+ */
+export async function makeRsaKeySet(dir: string, bits: number, name = `rsa-${bits}`): Promise<RsaKeySet> {
+  const runDir = process.env[RUN_KEYS_VARIABLE];
+  const made = runDir !== undefined && RUN_KEY_SETS.some((set) => set.bits === bits && set.name === name);
+  if (!made || !existsSync(join(runDir, `${name}.pub`))) return generateRsaKeySet(dir, bits, name);
+  for (const file of readdirSync(runDir).filter((entry) => entry.startsWith(`${name}.`) || entry.startsWith(`${name}-`))) {
+    copyFileSync(join(runDir, file), join(dir, file));
+  }
+  return readRsaKeySet(dir, bits, name);
+}
+
 /**
  * Generates one RSA key (files named after `name`) with `ssh-keygen -t rsa` and has ssh-keygen write it again in each private
  * format, with and without passphrase (`ssh-keygen -p -m FORMAT -N ...`, the writer generation uses):
  * one key generation per size instead of six, which matters at 4096 bits.
  */
-export async function makeRsaKeySet(dir: string, bits: number, name = `rsa-${bits}`): Promise<RsaKeySet> {
+export async function generateRsaKeySet(dir: string, bits: number, name = `rsa-${bits}`): Promise<RsaKeySet> {
   const base = join(dir, name);
   await run('ssh-keygen', ['-q', '-t', 'rsa', '-b', String(bits), '-N', '', '-C', `test-${bits}`, '-f', base]);
+  for (const format of ['openssh', 'pem', 'pkcs8'] as const) {
+    for (const passphrase of [undefined, KEY_PASSPHRASE]) {
+      await rewriteKey(base, privateKeyPath(base, format, passphrase), format, passphrase ?? '');
+    }
+  }
+  writeFileSync(`${base}.spki.pem`, await exportPublic(base, 'PKCS8'));
+  writeFileSync(`${base}.pkcs1.pem`, await exportPublic(base, 'PEM'));
+  return readRsaKeySet(dir, bits, name);
+}
+
+function privateKeyPath(base: string, format: PrivateKeyFormat, passphrase: string | undefined): string {
+  return `${base}-${format}${passphrase === undefined ? '' : '-encrypted'}`;
+}
+
+async function exportPublic(base: string, format: string): Promise<string> {
+  return (await run('ssh-keygen', ['-e', '-m', format, '-f', `${base}.pub`])).stdout;
+}
+
+/** The key set `generateRsaKeySet` wrote in `dir` under `name`. */
+function readRsaKeySet(dir: string, bits: number, name: string): RsaKeySet {
+  const base = join(dir, name);
   const privateKeys: PrivateKeyFile[] = [];
   for (const format of ['openssh', 'pem', 'pkcs8'] as const) {
     for (const passphrase of [undefined, KEY_PASSPHRASE]) {
-      const path = `${base}-${format}${passphrase === undefined ? '' : '-encrypted'}`;
-      await rewriteKey(base, path, format, passphrase ?? '');
+      const path = privateKeyPath(base, format, passphrase);
       privateKeys.push({ format, passphrase, path, text: readFileSync(path, 'utf8') });
     }
   }
-  const exportPublic = async (format: string) =>
-    (await run('ssh-keygen', ['-e', '-m', format, '-f', `${base}.pub`])).stdout;
-  const spkiPem = await exportPublic('PKCS8');
   const spkiPath = `${base}.spki.pem`;
-  writeFileSync(spkiPath, spkiPem);
   return {
     bits,
     sshPublicLine: readFileSync(`${base}.pub`, 'utf8').trim(),
-    spkiPem,
-    pkcs1PublicPem: await exportPublic('PEM'),
+    spkiPem: readFileSync(spkiPath, 'utf8'),
+    pkcs1PublicPem: readFileSync(`${base}.pkcs1.pem`, 'utf8'),
     spkiPath,
     opensslPrivatePath: privateKeys.find((key) => key.format === 'pkcs8' && key.passphrase === undefined)!.path,
     privateKeys,
@@ -234,4 +275,37 @@ export function privateKeyWithNumbers(privatePem: string, e: bigint, n?: Buffer)
   })
     .export({ type: 'pkcs1', format: 'pem' })
     .toString();
+}
+
+/** A number of a private key that can be made long without changing what the key computes. */
+export type LongKeyNumber = 'e' | 'd' | 'dp' | 'dq' | 'qi';
+
+function gcd(a: bigint, b: bigint): bigint {
+  return b === 0n ? a : gcd(b, a % b);
+}
+
+/**
+ * The key of `privatePem` with one number made long, built from raw numbers: e + k lambda(n),
+ * d + k lambda(n), dp + k (p - 1), dq + k (q - 1) or qi + k p, with k = 2^`extraBits`. The key still
+ * computes the same (the added multiple vanishes in every exponentiation, and in the CRT step when
+ * qi is reduced mod p, as BigInt code does), but each exponentiation takes as long as the number is
+ * long: what a hostile key file holds to make decryption slow. Returned as PKCS#1 PEM (`BEGIN RSA PRIVATE KEY`), with its public half.
+ */
+export function keyWithLongNumber(
+  privatePem: string,
+  which: LongKeyNumber,
+  extraBits: number,
+): { privatePem: string; publicPem: string } {
+  const jwk = createPrivateKey(privatePem).export({ format: 'jwk' });
+  const number = (name: string) => BigInt(`0x${Buffer.from(jwk[name as keyof typeof jwk] as string, 'base64url').toString('hex')}`);
+  const [p, q] = [number('p'), number('q')];
+  const lambda = ((p - 1n) * (q - 1n)) / gcd(p - 1n, q - 1n);
+  const k = 1n << BigInt(extraBits);
+  const step: Record<LongKeyNumber, bigint> = { e: lambda, d: lambda, dp: p - 1n, dq: q - 1n, qi: p };
+  const long = number(which) + k * step[which];
+  const key = createPrivateKey({ key: { ...jwk, [which]: bigEndian(long).toString('base64url') }, format: 'jwk' });
+  return {
+    privatePem: key.export({ type: 'pkcs1', format: 'pem' }).toString(),
+    publicPem: createPublicKey(key).export({ type: 'spki', format: 'pem' }).toString(),
+  };
 }

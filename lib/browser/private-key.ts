@@ -1,7 +1,7 @@
 import { decodeBase64 } from './bytes.js';
 import { DerError, DerReader, DER_TAG } from './der.js';
 import { PasswordCryptoError } from './errors.js';
-import { isConsistent, type RsaPrivateKey } from './rsa.js';
+import { isConsistent, weakness, type RsaPrivateKey } from './rsa.js';
 import { SshWireError, SshWireReader } from './ssh-wire.js';
 
 const PEM_BLOCK = /-----BEGIN ([A-Z0-9 ]+)-----\r?\n([\s\S]*?)-----END \1-----/;
@@ -56,7 +56,17 @@ function damaged(format: string): PasswordCryptoError {
   return invalidKey(`The ${format} private key does not parse: check that the file is whole. ${SUPPORTED}`);
 }
 
+function weakKey(why: string): PasswordCryptoError {
+  return new PasswordCryptoError(
+    'ERR_WEAK_KEY',
+    `This RSA key is refused: ${why}. Create a new key with \`ssh-keygen -t rsa -b 4096\`.`,
+  );
+}
+
+/** The key, once its numbers are fit to compute with (checked first: no exponentiation before) and consistent. */
 function checked(key: RsaPrivateKey, format: string): RsaPrivateKey {
+  const why = weakness(key);
+  if (why !== undefined) throw weakKey(why);
   if (!isConsistent(key)) throw damaged(format);
   return key;
 }
@@ -99,6 +109,7 @@ function readOpenSsh(blob: Uint8Array): RsaPrivateKey {
   inner.string();
   const padding = inner.rest;
   if (padding.some((byte, index) => byte !== index + 1)) throw new SshWireError('bad padding');
+  if (p < 2n || q < 2n) throw new SshWireError('not primes');
   return { n, e, d, p, q, dp: d % (p - 1n), dq: d % (q - 1n), qi };
 }
 
@@ -127,7 +138,7 @@ function publicKeyGiven(): PasswordCryptoError {
 
 /**
  * Reads an unencrypted RSA private key: PEM PKCS#1 or PKCS#8, or OpenSSH. Throws
- * `PasswordCryptoError` `ERR_INVALID_KEY`, `ERR_NOT_RSA_KEY` or `ERR_ENCRYPTED_KEY`.
+ * `PasswordCryptoError` `ERR_INVALID_KEY`, `ERR_NOT_RSA_KEY`, `ERR_WEAK_KEY` or `ERR_ENCRYPTED_KEY`.
  */
 export function readPrivateKey(text: unknown): RsaPrivateKey {
   if (typeof text !== 'string') throw invalidKey(`The private key must be a string: ${SUPPORTED}`);

@@ -1,12 +1,15 @@
 import { ServerPasswordError } from './errors.js';
+import { cleanServerText } from './server-text.js';
 import type { FetchFunction, ServerPasswordRequest } from './types.js';
 
 const SERVER_ID = /^[A-Za-z0-9._~-]{1,255}$/;
 const ONLY_DOTS = /^\.+$/;
 /** The most of an answer read: a password answer is a few hundred bytes. */
 const MAX_ANSWER_BYTES = 64 * 1024;
-/** Control and bidirectional formatting characters, removed from server text before it is shown. */
-const UNSAFE_TEXT = /[\p{Cc}\u061C\u200E\u200F\u202A-\u202E\u2066-\u2069]/gu;
+/** How long a call may take, answer read included, unless `timeoutMs` says otherwise. */
+export const DEFAULT_TIMEOUT_MS = 30_000;
+/** The longest deadline a timer can hold (2^31 - 1 ms, about 24.8 days). */
+const MAX_TIMEOUT_MS = 2_147_483_647;
 
 function invalidRequest(message: string): ServerPasswordError {
   return new ServerPasswordError(0, undefined, message);
@@ -24,6 +27,14 @@ function passwordUrl(request: ServerPasswordRequest): string {
   return `${url.replace(/\/+$/, '')}/servers/${serverId}/os-server-password`;
 }
 
+function timeoutOf(request: ServerPasswordRequest): number {
+  const { timeoutMs = DEFAULT_TIMEOUT_MS } = request;
+  if (typeof timeoutMs !== 'number' || !Number.isInteger(timeoutMs) || timeoutMs < 1 || timeoutMs > MAX_TIMEOUT_MS) {
+    throw invalidRequest(`\`timeoutMs\` must be a whole number of milliseconds from 1 to ${MAX_TIMEOUT_MS}.`);
+  }
+  return timeoutMs;
+}
+
 async function readCapped(response: Response): Promise<string> {
   if (response.body === null) return '';
   const reader = response.body.getReader();
@@ -35,7 +46,7 @@ async function readCapped(response: Response): Promise<string> {
     chunks.push(value);
     total += value.length;
     if (total > MAX_ANSWER_BYTES) {
-      await reader.cancel();
+      void reader.cancel().catch(() => undefined);
       throw new ServerPasswordError(response.status, undefined, `The answer is larger than ${MAX_ANSWER_BYTES} bytes.`);
     }
   }
@@ -60,21 +71,43 @@ function failure(status: number, statusText: string, text: string): ServerPasswo
   } catch {
     // Not JSON: a proxy's page or an empty body; the status says enough.
   }
-  const shown = (message ?? `HTTP ${status} ${statusText}`.trim()).replace(UNSAFE_TEXT, '').slice(0, 500);
-  return new ServerPasswordError(status, code?.replace(UNSAFE_TEXT, ''), shown);
+  const shown = cleanServerText(message ?? `HTTP ${status} ${statusText}`.trim());
+  return new ServerPasswordError(status, code === undefined ? undefined : cleanServerText(code), shown);
 }
 
-async function call(request: ServerPasswordRequest, method: 'GET' | 'DELETE'): Promise<{ status: number; text: string }> {
-  const target = passwordUrl(request);
-  const fetchFunction: FetchFunction = request.fetch ?? ((input, init) => globalThis.fetch(input, init));
+/**
+ * A redirect, which is not followed: the token would go along to wherever it points. Browsers
+ * answer `redirect: 'manual'` with an opaque response of status 0; Node with the 3xx itself.
+ */
+function isRedirect(response: Response): boolean {
+  return response.type === 'opaqueredirect' || (response.status >= 300 && response.status < 400);
+}
+
+function redirectRefused(response: Response): ServerPasswordError {
+  const status = response.type === 'opaqueredirect' ? 0 : response.status;
+  return new ServerPasswordError(
+    status,
+    undefined,
+    'The compute API answered with a redirect, which is not followed: it would carry the token elsewhere. ' +
+      'Check `url`: it must be where the owner API answers itself.',
+  );
+}
+
+/** Sends one request and reads its answer, or rejects once `signal` aborts. */
+async function exchange(
+  fetchFunction: FetchFunction,
+  target: string,
+  init: RequestInit,
+): Promise<{ status: number; text: string }> {
   let response: Response;
   try {
-    response = await fetchFunction(target, {
-      method,
-      headers: { 'X-Auth-Token': request.token, Accept: 'application/json' },
-    });
+    response = await fetchFunction(target, init);
   } catch (error) {
-    throw new ServerPasswordError(0, undefined, `The compute API did not answer: ${(error as Error).message}`);
+    throw new ServerPasswordError(0, undefined, `The compute API did not answer: ${cleanServerText(String((error as Error)?.message))}`);
+  }
+  if (isRedirect(response)) {
+    void response.body?.cancel().catch(() => undefined);
+    throw redirectRefused(response);
   }
   const text = await readCapped(response);
   if (!response.ok) throw failure(response.status, response.statusText, text);
@@ -82,12 +115,51 @@ async function call(request: ServerPasswordRequest, method: 'GET' | 'DELETE'): P
 }
 
 /**
+ * One call of the owner API with the token: never follows a redirect, reads at most 64 KiB of the
+ * answer, and gives up (aborting the request) after `timeoutMs`, answer read included.
+ */
+async function call(request: ServerPasswordRequest, method: 'GET' | 'DELETE'): Promise<{ status: number; text: string }> {
+  const target = passwordUrl(request);
+  const timeoutMs = timeoutOf(request);
+  const fetchFunction: FetchFunction = request.fetch ?? ((input, init) => globalThis.fetch(input, init));
+  const connection = new AbortController();
+  let timer: ReturnType<typeof setTimeout> | undefined;
+  const deadline = new Promise<never>((_resolve, reject) => {
+    timer = setTimeout(() => {
+      connection.abort();
+      reject(
+        new ServerPasswordError(
+          0,
+          undefined,
+          `The compute API did not answer within ${timeoutMs / 1000} s (\`timeoutMs\`): it is down, overloaded or too slow.`,
+        ),
+      );
+    }, timeoutMs);
+  });
+  const exchanged = exchange(fetchFunction, target, {
+    method,
+    headers: { 'X-Auth-Token': request.token, Accept: 'application/json' },
+    redirect: 'manual',
+    signal: connection.signal,
+  });
+  try {
+    return await Promise.race([exchanged, deadline]);
+  } finally {
+    clearTimeout(timer);
+    // The loser of the race settles later: nothing may report it as unhandled.
+    exchanged.catch(() => undefined);
+  }
+}
+
+/**
  * Reads one server's encrypted password from the owner API
- * (`GET {url}/servers/{serverId}/os-server-password`, with `X-Auth-Token`).
+ * (`GET {url}/servers/{serverId}/os-server-password`, with `X-Auth-Token`). Never follows a
+ * redirect (the token would go along) and gives up after `timeoutMs` (default 30,000).
  *
  * @returns The base64 ciphertext, or `''` when no password has been set.
  * @throws ServerPasswordError (as a rejection) with the server's status, code and message when it
- *   refuses (401, 403, 404, ...), or status 0 when the request is invalid or no answer came.
+ *   refuses (401, 403, 404, ...), or status 0 when the request is invalid, no answer came in time,
+ *   or the answer was a redirect (its own status in Node, 0 in browsers, which hide it).
  */
 export async function getServerPassword(request: ServerPasswordRequest): Promise<string> {
   const { status, text } = await call(request, 'GET');
@@ -105,7 +177,8 @@ export async function getServerPassword(request: ServerPasswordRequest): Promise
 
 /**
  * Clears one server's password (`DELETE {url}/servers/{serverId}/os-server-password`), so its
- * guest may post a new one. Resolves when the server answered 2xx.
+ * guest may post a new one. Resolves when the server answered 2xx; never follows a redirect (the
+ * DELETE is not sent again elsewhere) and gives up after `timeoutMs` (default 30,000).
  *
  * @throws ServerPasswordError (as a rejection), as `getServerPassword`.
  */

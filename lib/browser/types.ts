@@ -22,6 +22,11 @@ export interface ServerPasswordRequest {
   readonly serverId: string;
   /** The owner's token, sent as `X-Auth-Token`. */
   readonly token: string;
-  /** The `fetch` to call; default the platform's `globalThis.fetch`. */
+  /** The `fetch` to call; default the platform's `globalThis.fetch`. It is called with `redirect: 'manual'` and a `signal`. */
   readonly fetch?: FetchFunction;
+  /**
+   * How long the call may take, the answer read included, in milliseconds (default 30,000); then
+   * the request is aborted and the call rejects with `ServerPasswordError` (status 0).
+   */
+  readonly timeoutMs?: number;
 }

@@ -7,7 +7,8 @@
 import { wantsHelp } from './args';
 import { runDecrypt, runEncrypt, runGet } from './commands';
 import { HELP } from './help';
-import { CliError, PROGRAM, printable, usageError, type Command } from './program';
+import { CliError, PROGRAM, usageError, type Command } from './program';
+import { cleanServerText } from './server-text';
 
 const COMMANDS: Record<Command, (args: string[]) => Promise<string>> = {
   encrypt: runEncrypt,
@@ -41,7 +42,7 @@ async function main(argv: string[]): Promise<number> {
       process.stderr.write(`${PROGRAM}: ${error.message}\n`);
       return error.exitCode;
     }
-    process.stderr.write(`${PROGRAM}: unexpected error: ${printable(String((error as Error)?.message))}\n`);
+    process.stderr.write(`${PROGRAM}: unexpected error: ${cleanServerText(String((error as Error)?.message))}\n`);
     return 1;
   }
 }

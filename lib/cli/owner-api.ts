@@ -2,7 +2,8 @@ import { isServerId } from '../core/server-id';
 import { withTimeout } from '../core/timeout';
 import type { Values } from './args';
 import { readInputFile } from './input';
-import { CliError, TOKEN_ENV, printable, usageError, warn } from './program';
+import { CliError, TOKEN_ENV, usageError, warn } from './program';
+import { cleanServerText } from './server-text';
 
 const REQUEST_TIMEOUT_MS = 30_000;
 /** The most of an answer read: the owner API's answers are a few hundred bytes. */
@@ -111,7 +112,7 @@ async function fetchAnswer(url: URL, token: string, request: string, connection:
   } catch (error) {
     throw new CliError(`${request}: cannot reach ${url.host}: ${networkCause(error)}`);
   }
-  const contentType = printable(response.headers.get('content-type') ?? 'no content type');
+  const contentType = cleanServerText(response.headers.get('content-type') ?? 'no content type');
   return { status: response.status, contentType, body: await readBody(response, request, connection) };
 }
 
@@ -123,9 +124,9 @@ function networkCause(error: unknown): string {
   const { code, message } = (cause ?? {}) as { code?: unknown; message?: unknown };
   if (typeof code === 'string' && code !== '') {
     const meaning = NETWORK_CAUSES[code] ?? (typeof message === 'string' ? message : undefined);
-    return printable(meaning === undefined ? code : `${code}, ${meaning}`);
+    return cleanServerText(meaning === undefined ? code : `${code}, ${meaning}`);
   }
-  return printable(typeof message === 'string' && message !== '' ? message : String(cause));
+  return cleanServerText(typeof message === 'string' && message !== '' ? message : String(cause));
 }
 
 /** The body as text, or a CliError (and the connection dropped) once it passes `MAX_ANSWER_BYTES`. */
@@ -184,8 +185,8 @@ function passwordOf(answer: Answer, request: string, serverId: string): string {
   if (status < 200 || status >= 300) {
     const error = apiError(body);
     if (error === undefined) throw notTheApi(answer, request, "without the API's JSON error");
-    const code = error.code === undefined ? '' : ` ${printable(error.code)}`;
-    throw new CliError(`${request}: the server answered ${status}${code}: ${printable(error.message)}`);
+    const code = error.code === undefined ? '' : ` ${cleanServerText(error.code)}`;
+    throw new CliError(`${request}: the server answered ${status}${code}: ${cleanServerText(error.message)}`);
   }
   let password: unknown;
   try {

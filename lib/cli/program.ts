@@ -25,23 +25,3 @@ export function usageError(message: string, command?: Command): CliError {
 export function warn(message: string): void {
   process.stderr.write(`${PROGRAM}: warning: ${message}\n`);
 }
-
-/**
- * Format characters: bidirectional overrides, isolates and marks (U+202A-202E, U+2066-2069,
- * U+200E/200F, U+061C), zero-width characters.
- */
-const INVISIBLE_FORMAT = /\p{Cf}/gu;
-/** Control characters (C0, DEL, C1: escape sequences, carriage returns) and Unicode line breaks. */
-const CONTROL_OR_BREAK = /[\p{Cc}\p{Zl}\p{Zp}]/gu;
-const MAX_FOREIGN_TEXT = 300;
-
-/**
- * Text from elsewhere (a server's answer, an unexpected error), made safe to print on a terminal:
- * format characters removed (they reorder or hide what is shown), control characters and line
- * breaks as spaces (they move the cursor, recolour or retitle the terminal), at most 300 characters.
- */
-export function printable(text: string): string {
-  const flat = text.replace(INVISIBLE_FORMAT, '').replace(CONTROL_OR_BREAK, ' ');
-  const characters = Array.from(flat);
-  return characters.length > MAX_FOREIGN_TEXT ? `${characters.slice(0, MAX_FOREIGN_TEXT).join('')}...` : flat;
-}

@@ -56,10 +56,18 @@ export function passwordError(
   return new PasswordError(ERROR_STATUS[code], code, message, options);
 }
 
-/** Whether `error` is a `PasswordError` that can be answered as it is: a 4xx or 5xx status. */
+/**
+ * Whether `error` is a `PasswordError` that can be answered as it is: a 4xx or 5xx status, a string
+ * code and message (a hook may throw one built from anything).
+ */
 export function isAnswerable(error: unknown): error is PasswordError {
   return (
-    error instanceof PasswordError && Number.isInteger(error.status) && error.status >= 400 && error.status <= 599
+    error instanceof PasswordError &&
+    Number.isInteger(error.status) &&
+    error.status >= 400 &&
+    error.status <= 599 &&
+    typeof error.code === 'string' &&
+    typeof error.message === 'string'
   );
 }
 

@@ -1,3 +1,4 @@
+import { callHost } from './host-call';
 import type { Logger } from '../types';
 
 const PREFIX = 'express-metadata-password: ';
@@ -13,15 +14,6 @@ export function describeError(error: unknown): string {
   return `${error.name}${typeof code === 'string' || typeof code === 'number' ? ` [${code}]` : ''}: ${error.message}`;
 }
 
-/** Whether `value` has a `then` method, as promises and thenables do. */
-export function isThenable(value: unknown): value is PromiseLike<unknown> {
-  return (
-    (typeof value === 'object' || typeof value === 'function') &&
-    value !== null &&
-    typeof (value as { then?: unknown }).then === 'function'
-  );
-}
-
 /** The package's diagnostics: every line prefixed, errors described, and never a throw. */
 export interface Diagnostics {
   warn(message: string, error?: unknown): void;
@@ -35,12 +27,8 @@ export interface Diagnostics {
 export function diagnostics(logger: Logger): Diagnostics {
   const write = (level: 'warn' | 'error', message: string, error: unknown, hasError: boolean): void => {
     const line = PREFIX + message;
-    try {
-      const result = hasError ? logger[level](line, describeError(error)) : logger[level](line);
-      if (isThenable(result)) Promise.resolve(result).catch(() => {});
-    } catch {
-      // A broken logger has nowhere to report to.
-    }
+    // A broken logger has nowhere to report to.
+    void callHost(() => (hasError ? logger[level](line, describeError(error)) : logger[level](line)), () => undefined);
   };
   return {
     warn: (message, ...error: unknown[]) => write('warn', message, error[0], error.length > 0),

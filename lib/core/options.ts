@@ -61,6 +61,15 @@ export function checkKnownOptions(where: string, options: unknown, known: readon
   }
 }
 
+/**
+ * The names of an options type, listed once and checked by the compiler against the type: a name
+ * missing from `names` or one the type does not have is a type error, so the list of known names
+ * the creation check uses cannot drift from the options' type.
+ */
+export function optionNames<T>(names: { readonly [K in keyof Required<T>]: true }): ReadonlyArray<keyof T & string> {
+  return Object.keys(names) as Array<keyof T & string>;
+}
+
 /** Requires `value` to be a function; `what` names it in the message. */
 export function requireFunction(where: string, name: string, value: unknown, what: string): void {
   if (typeof value === 'function') return;

@@ -1,13 +1,113 @@
 import { canonicalBase64Length, withoutLineBreaks } from './base64';
-import { passwordError } from './errors';
+import { rsaPublicKeyOf, type RsaPublicKeyInfo } from '../crypto/public-key';
+import { PasswordCryptoError } from '../crypto/errors';
+import { internalError, passwordError } from './errors';
+import { everyInterval, type Diagnostics } from './logging';
 import type { PasswordFormat } from '../types';
 
 /** Bounds of one RSA block: a 512-bit to an 8192-bit key. */
 const MIN_CIPHERTEXT_BYTES = 64;
 const MAX_CIPHERTEXT_BYTES = 1024;
+/** How many distinct valid keys are kept parsed; past it the oldest is parsed again when next seen. */
+const CACHED_KEYS = 1000;
+const BAD_KEY_LOG_INTERVAL_MS = 60_000;
 
 const CONTROL_CHARACTER = /\p{Cc}/u;
-const LONE_SURROGATE = /\p{Cs}/u;
+
+/** A valid public key of a type that cannot encrypt (ed25519, ECDSA): skipped. */
+const NOT_RSA = 'not RSA';
+
+const NO_RSA_KEY = passwordError(
+  'INVALID_PASSWORD',
+  'The instance has no RSA key (its keys are of other types, such as ed25519 or ECDSA): the agent needs an RSA key to encrypt the password. Give the instance an ssh-rsa key.',
+);
+
+/** What a value is checked against: the service's format and size, and the instance's keys. */
+export interface PasswordLimits {
+  readonly format: PasswordFormat;
+  readonly maxBytes: number;
+  readonly log: Diagnostics;
+}
+
+/**
+ * The one place a password value is checked: its shape (`format`, `maxBytes`), then, when the
+ * instance has public keys and the format is `'base64'`, that it is exactly one RSA block for one
+ * of its RSA keys (as long as that modulus and below it); keys that are not RSA are skipped. Parsed
+ * keys are kept in a bounded cache of valid keys only; a key that cannot be read is the host's
+ * mistake, answered 500 and logged at most once a minute.
+ */
+export class PasswordRules {
+  readonly #limits: PasswordLimits;
+  readonly #keys = new Map<string, RsaPublicKeyInfo | typeof NOT_RSA>();
+  readonly #badKeyLogGate = everyInterval(BAD_KEY_LOG_INTERVAL_MS);
+
+  constructor(limits: PasswordLimits) {
+    this.#limits = limits;
+  }
+
+  /**
+   * Returns the form to store (base64 without line breaks). Throws a `PasswordError` saying what is
+   * wrong: 413 `PAYLOAD_TOO_LARGE` or 400 `INVALID_PASSWORD` (not one block for any RSA key of
+   * `publicKeys`, or none of them is RSA), or 500 `INTERNAL` for a `publicKeys` entry that is no
+   * public key at all. An empty list checks nothing.
+   */
+  check(value: unknown, publicKeys?: string | readonly string[]): string {
+    const { format, maxBytes } = this.#limits;
+    const normalized = normalizePassword(value, format, maxBytes);
+    if (publicKeys !== undefined && format === 'base64') this.#checkBlock(normalized, publicKeys);
+    return normalized;
+  }
+
+  #checkBlock(value: string, publicKeys: string | readonly string[]): void {
+    const texts = typeof publicKeys === 'string' ? [publicKeys] : publicKeys;
+    if (texts.length === 0) return;
+    const rsaKeys: RsaPublicKeyInfo[] = [];
+    for (const text of texts) {
+      const key = this.#parsed(text);
+      if (key !== NOT_RSA) rsaKeys.push(key);
+    }
+    if (rsaKeys.length === 0) throw NO_RSA_KEY;
+    const block = Buffer.from(value, 'base64');
+    if (rsaKeys.some((key) => block.length === key.modulus.length && block.compare(key.modulus) < 0)) return;
+    throw passwordError('INVALID_PASSWORD', mismatch(block, rsaKeys));
+  }
+
+  #parsed(publicKey: string): RsaPublicKeyInfo | typeof NOT_RSA {
+    const cached = this.#keys.get(publicKey);
+    if (cached !== undefined) return cached;
+    let key: RsaPublicKeyInfo | typeof NOT_RSA;
+    try {
+      key = rsaPublicKeyOf(publicKey);
+    } catch (error) {
+      if (error instanceof PasswordCryptoError && error.code === 'ERR_NOT_RSA_KEY') {
+        key = NOT_RSA;
+      } else {
+        if (this.#badKeyLogGate()) {
+          this.#limits.log.error(
+            'lookupInstance resolved a publicKey that is not a public key; answered 500 (said at most once a minute).',
+            error,
+          );
+        }
+        throw internalError();
+      }
+    }
+    if (this.#keys.size >= CACHED_KEYS) this.#keys.delete(this.#keys.keys().next().value as string);
+    this.#keys.set(publicKey, key);
+    return key;
+  }
+}
+
+/** Why `block` fits none of `keys`, naming the key sizes it was checked against. */
+function mismatch(block: Buffer, keys: readonly RsaPublicKeyInfo[]): string {
+  const sizes = [...new Set(keys.map((key) => key.bits))].sort((a, b) => a - b);
+  const names = sizes.map((bits) => `${bits}-bit`).join(', ');
+  const which = keys.length === 1 ? `this instance's ${names} key` : `any of this instance's RSA keys (${names})`;
+  const lengths = [...new Set(keys.map((key) => key.modulus.length))].join(' or ');
+  const why = keys.some((key) => key.modulus.length === block.length)
+    ? `it is ${block.length} bytes, at or above the modulus`
+    : `one block is as long as the key's modulus (${lengths} bytes) and below it; this is ${block.length} bytes`;
+  return `The password is not encrypted for ${which}: ${why}.`;
+}
 
 /**
  * Checks a password value against `format` and `maxBytes` and returns the form to store (base64
@@ -19,7 +119,7 @@ export function normalizePassword(value: unknown, format: PasswordFormat, maxByt
     throw passwordError('INVALID_PASSWORD', 'The password must be a string.');
   }
   if (format === 'base64' && isPlainCiphertext(value, maxBytes)) return value;
-  if (LONE_SURROGATE.test(value)) {
+  if (!value.isWellFormed()) {
     throw passwordError('INVALID_PASSWORD', 'The password is not valid UTF-8 text.');
   }
   const bytes = Buffer.byteLength(value, 'utf8');

@@ -1,11 +1,12 @@
-import { PasswordError, passwordError } from './errors';
-import { isInstanceId, MAX_INSTANCE_ID_LENGTH } from './instance-id';
-import { diagnostics, isThenable, type Diagnostics } from './logging';
-import { checkKnownOptions, optionalFunction, optionalInteger, OptionsError } from './options';
-import { normalizePassword } from './password-value';
+import { isAnswerable, PasswordError, passwordError } from './errors';
+import { callHost } from './host-call';
+import { INSTANCE_ID_RULE, isInstanceId } from './instance-id';
+import { diagnostics, type Diagnostics } from './logging';
+import { checkKnownOptions, optionNames, optionalFunction, optionalInteger, OptionsError } from './options';
+import { PasswordRules } from './password-value';
 import { StorePoller } from './store-poller';
 import { MemoryStore } from '../stores/memory';
-import type { ActionContext, EventHandler, Logger, PasswordEvent, PasswordFormat, PasswordStore } from '../types';
+import type { ActionContext, EventHandler, Logger, PasswordEvent, PasswordFormat, PasswordStore, SetContext } from '../types';
 
 /** Options of `new PasswordService(...)`. */
 export interface PasswordServiceOptions {
@@ -27,15 +28,26 @@ export interface PasswordServiceOptions {
 }
 
 /** The options of `PasswordService` that belong to it alone, never to a router. */
-export const SERVICE_OPTION_NAMES = ['store', 'ttl', 'maxBytes', 'format', 'onEvent'] as const;
+export const SERVICE_OPTION_NAMES = optionNames<Omit<PasswordServiceOptions, 'logger'>>({
+  store: true,
+  ttl: true,
+  maxBytes: true,
+  format: true,
+  onEvent: true,
+});
 
 const WHERE = 'new PasswordService()';
 const DEFAULT_MAX_BYTES = 1020;
 const FORMATS: readonly PasswordFormat[] = ['base64', 'text'];
 const STORE_METHODS = ['get', 'setIfAbsent', 'set', 'delete'] as const;
 
-/** An event as the service's callers describe it; the service adds the context and the time. */
-export type EventFields = Omit<PasswordEvent, 'at' | 'principalId' | 'requestId'>;
+/** An event as the service describes it; the context and the time are added when it is sent. */
+type EventFields = Omit<PasswordEvent, 'at' | 'principalId' | 'requestId'>;
+
+/** What a router refused before asking the service: who asked, and for which instance if known. */
+export interface RefusalContext extends ActionContext {
+  readonly instanceId?: string;
+}
 
 interface Configuration {
   readonly store: PasswordStore;
@@ -81,11 +93,7 @@ function checkStore(store: unknown): asserts store is PasswordStore {
 }
 
 function checkId(id: unknown): asserts id is string {
-  if (!isInstanceId(id)) {
-    throw new TypeError(
-      `express-metadata-password: an instance id must be a non-empty string of at most ${MAX_INSTANCE_ID_LENGTH} characters, well-formed UTF-16.`,
-    );
-  }
+  if (!isInstanceId(id)) throw passwordError('BAD_REQUEST', `An instance id must be ${INSTANCE_ID_RULE}.`);
 }
 
 /**
@@ -93,8 +101,7 @@ function checkId(id: unknown): asserts id is string {
  * passwords in a store, with validation and audit events.
  */
 export class PasswordService {
-  /** The store passwords are kept in. */
-  readonly store: PasswordStore;
+  readonly #store: PasswordStore;
   /** Largest accepted value in bytes. */
   readonly maxBytes: number;
   /** Accepted value format. */
@@ -103,47 +110,50 @@ export class PasswordService {
   readonly ttl: number | undefined;
   readonly #onEvent: EventHandler | undefined;
   readonly #log: Diagnostics;
+  readonly #rules: PasswordRules;
   #poller: StorePoller | undefined;
 
   constructor(options: PasswordServiceOptions = {}) {
     const configuration = parseOptions(options);
-    this.store = configuration.store;
+    this.#store = configuration.store;
     this.maxBytes = configuration.maxBytes;
     this.format = configuration.format;
     this.ttl = configuration.ttl;
     this.#onEvent = configuration.onEvent;
     this.#log = configuration.log;
+    this.#rules = new PasswordRules(configuration);
   }
 
   /** Resolves the stored value, or `undefined` when there is none. Emits `password.read` on a value. */
   async get(id: string, context?: ActionContext): Promise<string | undefined> {
     checkId(id);
-    const [value, durationMs] = await this.#call(id, context, () => this.store.get(id));
-    if (value !== undefined) this.report({ type: 'password.read', instanceId: id, durationMs }, context);
+    const [value, durationMs] = await this.#call(id, context, () => this.#store.get(id));
+    if (value !== undefined) this.#emit({ type: 'password.read', instanceId: id, durationMs }, context);
     return value;
   }
 
   /**
    * Stores `value` unless one is already set: resolves `true` when stored, `false` when a value was
-   * already there. Atomic when the store is. Rejects with 400 `INVALID_PASSWORD` or 413
-   * `PAYLOAD_TOO_LARGE` for an invalid value, 503 `STORE_UNAVAILABLE` when the store fails.
+   * already there. Atomic when the store is. Rejects with 400 `BAD_REQUEST` for an id no store can
+   * hold, 400 `INVALID_PASSWORD` or 413 `PAYLOAD_TOO_LARGE` for an invalid value (or one that is
+   * not a block for `context.publicKey`), 503 `STORE_UNAVAILABLE` when the store fails.
    */
-  async setOnce(id: string, value: string, context?: ActionContext): Promise<boolean> {
+  async setOnce(id: string, value: string, context?: SetContext): Promise<boolean> {
     checkId(id);
     const normalized = this.#validate(id, value, context);
     const [stored, durationMs] = await this.#call(id, context, () =>
-      this.store.setIfAbsent(id, normalized, this.ttl),
+      this.#store.setIfAbsent(id, normalized, this.ttl),
     );
-    this.report({ type: stored ? 'password.set' : 'password.conflict', instanceId: id, durationMs }, context);
+    this.#emit({ type: stored ? 'password.set' : 'password.conflict', instanceId: id, durationMs }, context);
     return stored;
   }
 
   /** Stores `value` even when one is set: an admin's change-password action. */
-  async overwrite(id: string, value: string, context?: ActionContext): Promise<void> {
+  async overwrite(id: string, value: string, context?: SetContext): Promise<void> {
     checkId(id);
     const normalized = this.#validate(id, value, context);
-    const [, durationMs] = await this.#call(id, context, () => this.store.set(id, normalized, this.ttl));
-    this.report({ type: 'password.set', instanceId: id, reason: 'overwrite', durationMs }, context);
+    const [, durationMs] = await this.#call(id, context, () => this.#store.set(id, normalized, this.ttl));
+    this.#emit({ type: 'password.set', instanceId: id, reason: 'overwrite', durationMs }, context);
   }
 
   /**
@@ -152,8 +162,8 @@ export class PasswordService {
    */
   async clear(id: string, context?: ActionContext): Promise<boolean> {
     checkId(id);
-    const [removed, durationMs] = await this.#call(id, context, () => this.store.delete(id));
-    if (removed) this.report({ type: 'password.cleared', instanceId: id, durationMs }, context);
+    const [removed, durationMs] = await this.#call(id, context, () => this.#store.delete(id));
+    if (removed) this.#emit({ type: 'password.cleared', instanceId: id, durationMs }, context);
     return removed;
   }
 
@@ -163,7 +173,7 @@ export class PasswordService {
    */
   async peek(id: string, context?: ActionContext): Promise<string | undefined> {
     checkId(id);
-    const [value] = await this.#call(id, context, () => this.store.get(id));
+    const [value] = await this.#call(id, context, () => this.#store.get(id));
     return value;
   }
 
@@ -210,11 +220,19 @@ export class PasswordService {
   }
 
   /**
-   * Sends an event to `onEvent` with the context and the time. A throwing or rejecting handler is
-   * logged, never passed on.
+   * Emits the event for a request a router refused before asking the service: `access.denied` (who
+   * or which instance) or `password.rejected` (the body), `reason` being the answer's code.
    * @internal
    */
-  report(fields: EventFields, context?: ActionContext): void {
+  refused(type: 'access.denied' | 'password.rejected', reason: string, context: RefusalContext): void {
+    this.#emit({ type, reason, ...(context.instanceId !== undefined && { instanceId: context.instanceId }) }, context);
+  }
+
+  /**
+   * Sends an event to `onEvent` with the context and the time. A throwing or rejecting handler is
+   * logged, never passed on.
+   */
+  #emit(fields: EventFields, context?: ActionContext): void {
     const onEvent = this.#onEvent;
     if (!onEvent) return;
     const event: PasswordEvent = {
@@ -223,21 +241,19 @@ export class PasswordService {
       ...(context?.requestId !== undefined && { requestId: context.requestId }),
       at: new Date(),
     };
-    const fail = (error: unknown) => this.#log.error(`onEvent failed for a ${event.type} event; the request went on.`, error);
-    try {
-      const result = onEvent(event);
-      if (isThenable(result)) Promise.resolve(result).catch(fail);
-    } catch (error) {
-      fail(error);
-    }
+    void callHost(
+      () => onEvent(event),
+      (error) => this.#log.error(`onEvent failed for a ${event.type} event; the request went on.`, error),
+    );
   }
 
-  #validate(id: string, value: string, context: ActionContext | undefined): string {
+  #validate(id: string, value: string, context: SetContext | undefined): string {
     try {
-      return normalizePassword(value, this.format, this.maxBytes);
+      return this.#rules.check(value, context?.publicKey);
     } catch (error) {
-      const code = error instanceof PasswordError ? error.code : 'INVALID_PASSWORD';
-      this.report({ type: 'password.rejected', instanceId: id, reason: code }, context);
+      if (isAnswerable(error) && error.status < 500) {
+        this.#emit({ type: 'password.rejected', instanceId: id, reason: error.code }, context);
+      }
       throw error;
     }
   }
@@ -259,7 +275,7 @@ export class PasswordService {
 
   /** `store.watch`, or polling with `get` for a store without it; a synchronous throw rejects. */
   #watch(id: string, signal: AbortSignal): Promise<void> {
-    const store = this.store;
+    const store = this.#store;
     if (typeof store.watch !== 'function') {
       this.#poller ??= new StorePoller(store);
       return this.#poller.watch(id, signal);
@@ -275,7 +291,7 @@ export class PasswordService {
   #unavailable(id: string, context: ActionContext | undefined, cause: unknown, durationMs: number): PasswordError {
     const reason = cause instanceof Error ? cause.message : 'the store rejected without an Error';
     this.#log.error(`the password store failed for instance ${JSON.stringify(id)}.`, cause);
-    this.report({ type: 'store.unavailable', instanceId: id, reason, durationMs }, context);
+    this.#emit({ type: 'store.unavailable', instanceId: id, reason, durationMs }, context);
     return passwordError('STORE_UNAVAILABLE', 'The password store is unavailable; try again shortly.');
   }
 }

@@ -6,8 +6,9 @@
  * - `ERR_INVALID_KEY`: not a key in a supported format, or the wrong half of the pair (a private key
  *   given to encrypt, a public key given to decrypt).
  * - `ERR_NOT_RSA_KEY`: a valid key of a type that cannot encrypt (ed25519, ECDSA, DSA, RSA-PSS).
- * - `ERR_WEAK_KEY`: an RSA key whose numbers protect nothing or cannot be computed with: a modulus
- *   under 1024 bits or over 16384, or a public exponent that is even or under 3.
+ * - `ERR_WEAK_KEY`: an RSA key whose numbers protect nothing or cannot be computed with in
+ *   reasonable time: a modulus under 1024 bits or over 16384, a public exponent that is even, under
+ *   3, or of 2^256 or more, or a private number (d, p, q, dp, dq, qi) longer than the modulus.
  * - `ERR_PASSPHRASE_REQUIRED`: the private key is encrypted and no passphrase was given.
  * - `ERR_WRONG_PASSPHRASE`: the passphrase does not open the private key.
  * - `ERR_CORRUPT_CIPHERTEXT`: the ciphertext is empty or not base64.
@@ -30,7 +31,9 @@ export type PasswordCryptoErrorCode =
 
 /**
  * Thrown by `encryptPassword` and `decryptPassword`. Branch on `code`; the message says what to do
- * and never contains a key, a passphrase or a password.
+ * and never contains a key, a passphrase or a password. The browser module's `PasswordCryptoError`
+ * is the same contract (same name, same code for the same failure), in a copy of its own because
+ * that module has no dependencies.
  */
 export class PasswordCryptoError extends Error {
   /** The stable code, one of `PasswordCryptoErrorCode`. */

@@ -5,6 +5,7 @@ import {
   keyTypeName,
   notRsaKey,
   passphraseRequired,
+  weakKey,
   wrongPassphrase,
   type PasswordCryptoError,
 } from './errors';
@@ -40,7 +41,28 @@ export function loadPrivateKey(privateKey: unknown, passphrase: string | undefin
   requireRsa(key);
   const { modulusLength = 0, publicExponent = 0n } = key.asymmetricKeyDetails ?? {};
   requireUsableRsa(modulusLength, publicExponent);
+  requireBoundedPrivateNumbers(key, modulusLength);
   return key;
+}
+
+/**
+ * Throws `ERR_WEAK_KEY` when a private number is longer than the modulus: no generator writes one,
+ * and d or a CRT value (dp + k (p - 1), qi + k p, ...) still decrypts correctly while making each
+ * exponentiation as slow as it is long. Checked before any exponentiation.
+ */
+function requireBoundedPrivateNumbers(key: KeyObject, modulusBits: number): void {
+  const jwk = key.export({ format: 'jwk' });
+  for (const name of ['d', 'p', 'q', 'dp', 'dq', 'qi'] as const) {
+    const bits = bitLengthOf(jwk[name]);
+    if (bits > modulusBits) {
+      throw weakKey(`its private number ${name} is ${bits} bits, longer than its ${modulusBits}-bit modulus`);
+    }
+  }
+}
+
+function bitLengthOf(base64url: string | undefined): number {
+  const hex = Buffer.from(base64url ?? '', 'base64url').toString('hex').replace(/^0+/, '');
+  return hex === '' ? 0 : (hex.length - 1) * 4 + parseInt(hex[0], 16).toString(2).length;
 }
 
 function unsupported(text: string, label: string | undefined): PasswordCryptoError {

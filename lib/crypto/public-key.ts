@@ -14,6 +14,11 @@ export const MIN_RSA_BITS = 1024;
 export const MAX_RSA_BITS = 16384;
 /** Keys under this many bits still work, but are weak (NIST SP 800-131A retired them after 2013). */
 export const STRONG_RSA_BITS = 2048;
+/**
+ * The most bits a public exponent may have: generators pick 65537 (17 bits); a larger one, such as
+ * e + k * lambda(n), still works but makes every exponentiation as slow as its length.
+ */
+export const MAX_EXPONENT_BITS = 256;
 
 const PUBLIC_PEM_LABELS = new Set(['PUBLIC KEY', 'RSA PUBLIC KEY']);
 const PEM_BEGIN = /-----BEGIN ([A-Z0-9 ]+)-----/;
@@ -51,7 +56,8 @@ export function requireRsa(key: KeyObject): void {
 /**
  * Throws `ERR_WEAK_KEY` for RSA numbers that protect nothing or cannot be computed with: a modulus
  * under 1024 bits (factorable) or over 16384 (OpenSSL refuses it), a public exponent under 3 (1
- * leaves the password in clear) or even (no valid RSA key has one).
+ * leaves the password in clear), even (no valid RSA key has one), or of 2^256 or more (it works,
+ * but each exponentiation takes as long as it is long: a file can make it minutes).
  */
 export function requireUsableRsa(bits: number, exponent: bigint): void {
   if (bits < MIN_RSA_BITS) {
@@ -64,6 +70,12 @@ export function requireUsableRsa(bits: number, exponent: bigint): void {
     throw weakKey(`its public exponent is ${exponent}, which leaves the password readable in the ciphertext`);
   }
   if (exponent % 2n === 0n) throw weakKey('its public exponent is even, which no valid RSA key has');
+  if (exponent >> BigInt(MAX_EXPONENT_BITS) > 0n) {
+    throw weakKey(
+      `its public exponent is ${exponent.toString(2).length} bits, 2^${MAX_EXPONENT_BITS} or more, ` +
+        'which makes every use of the key slow (generators use 65537)',
+    );
+  }
 }
 
 /** The size in bytes of an RSA key's modulus: the length of every ciphertext block. */

@@ -1,28 +1,24 @@
 import type { Request, Response } from 'express';
+import type { RequestState } from './answers';
 import { internalError, isAnswerable, passwordError, type PasswordError } from '../core/errors';
+import { callHost } from '../core/host-call';
 import { isInstanceId } from '../core/instance-id';
-import { isThenable, type Diagnostics } from '../core/logging';
-import type { RateLimiter } from './rate-limit';
-import type { PasswordService } from '../core/service';
+import { everyInterval } from '../core/logging';
+import { createRateLimiter, type RateLimiter } from './rate-limit';
+import type { RouterConfiguration } from './router-options';
 import type { Awaitable, InstanceRef, Principal } from '../types';
 
-/** What one request has established so far: its id, then who is calling, then which instance. */
-export interface RequestState {
-  readonly requestId: string;
-  principalId?: string;
-  instanceId?: string;
-}
+const NO_CALLER_LOG_INTERVAL_MS = 60_000;
 
-/** The hooks and settings `Access` decides with, parsed from a router's options. */
-export interface AccessRules<P extends Principal, C> {
-  readonly service: PasswordService;
-  readonly authenticate: (req: Request) => Awaitable<P | null | undefined>;
-  readonly lookupInstance: (context: C) => Awaitable<InstanceRef | null | undefined>;
-  readonly principalId: ((principal: P) => Awaitable<string | undefined>) | undefined;
-  readonly limiter: RateLimiter | undefined;
-  readonly log: Diagnostics;
+/** What a router decides besides its configuration: its answer to a stranger and its limit's key. */
+export interface AccessPolicy {
   /** What a request that does not authenticate is answered. */
-  readonly unauthenticated: () => PasswordError;
+  readonly unauthenticated: PasswordError;
+  /**
+   * Whom the rate limit counts: each instance (the guest router: the caller is the instance), or
+   * each caller on each instance (the owner router: one reader cannot lock a project's members out).
+   */
+  readonly limitPer: 'instance' | 'caller and instance';
 }
 
 function defaultPrincipalId(principal: Principal): string | undefined {
@@ -39,82 +35,82 @@ function isPublicKeyList(publicKey: unknown): boolean {
 
 /**
  * Decides who may act on which instance: runs the host's `authenticate` and `lookupInstance`
- * hooks, failing closed, counts the request against the rate limit, and reports every refusal as
- * an `access.denied` event.
+ * hooks, failing closed, and counts the request against the rate limit. Its refusals are reported
+ * as `access.denied` by the route's catch path.
  */
 export class Access<P extends Principal, C> {
-  readonly #rules: AccessRules<P, C>;
+  readonly #config: RouterConfiguration<P, C>;
+  readonly #policy: AccessPolicy;
+  readonly #limiter: RateLimiter | undefined;
+  readonly #noCallerLogGate = everyInterval(NO_CALLER_LOG_INTERVAL_MS);
   #warnedAnonymous = false;
 
-  constructor(rules: AccessRules<P, C>) {
-    this.#rules = rules;
+  constructor(config: RouterConfiguration<P, C>, policy: AccessPolicy) {
+    this.#config = config;
+    this.#policy = policy;
+    this.#limiter = config.rateLimit && createRateLimiter(config.rateLimit, config.log);
   }
 
   /**
-   * Authenticates the caller and records its id on `request`; rejects with the answer for a caller
-   * that does not authenticate. Only a non-null object is a principal.
+   * Authenticates the caller, looks up the instance `contextFor(principal)` is about, and counts the
+   * request against the rate limit; rejects with the answer to a caller that does not authenticate,
+   * 404 when the host resolves no instance, 500 when it resolves something that is not one, 429 past
+   * the limit. Records the caller's and the instance's ids on `request`.
    */
-  async principal(req: Request, request: RequestState): Promise<P> {
-    const rules = this.#rules;
-    const principal: unknown = await this.#run('authenticate', request, () => rules.authenticate(req));
-    if (typeof principal !== 'object' || principal === null) throw this.deny(request, rules.unauthenticated());
-    request.principalId = rules.principalId
-      ? await this.#namedBy(rules.principalId, principal as P, request)
-      : this.#defaultPrincipalId(principal);
-    return principal as P;
-  }
-
-  /**
-   * Looks up the instance `context` is about; rejects with 404 when the host resolves nothing, 500
-   * when it resolves something that is not an instance.
-   */
-  async instance(request: RequestState, context: C): Promise<InstanceRef> {
-    const found: unknown = await this.#run('lookupInstance', request, () => this.#rules.lookupInstance(context));
-    if (!found) throw this.deny(request, passwordError('INSTANCE_NOT_FOUND', 'No such instance.'));
+  async instance(req: Request, res: Response, request: RequestState, contextFor: (principal: P) => C): Promise<InstanceRef> {
+    request.refusal = 'access.denied';
+    const principal = await this.#principal(req, request);
+    const found: unknown = await this.#run('lookupInstance', () => this.#config.lookupInstance(contextFor(principal)));
+    if (!found) throw passwordError('INSTANCE_NOT_FOUND', 'No such instance.');
     const { id, publicKey } = found as Partial<InstanceRef>;
     if (!isInstanceId(id) || !isPublicKeyList(publicKey)) {
-      this.#rules.log.error(
-        'lookupInstance must resolve { id, publicKey? } (id: 1 to 255 characters of well-formed UTF-16; publicKey: a string or an array of strings) or a falsy value.',
+      this.#config.log.error(
+        'lookupInstance must resolve { id, publicKey? } (id: 1 to 255 characters of well-formed UTF-16 without control characters; publicKey: a string or an array of strings) or a falsy value.',
       );
       throw internalError();
     }
     request.instanceId = id;
-    return found as InstanceRef;
+    await this.#limit(req, res, request, id);
+    request.refusal = undefined;
+    return { id, ...(publicKey !== undefined && { publicKey }) };
   }
 
-  /**
-   * Counts the request against the rate limit under `key`; rejects with 429 past it. Without a
-   * limit there is nothing to wait for.
-   */
-  limit(req: Request, res: Response, request: RequestState, key: string): Promise<void> | undefined {
-    const limiter = this.#rules.limiter;
-    if (!limiter) return undefined;
-    return limiter(req, res, key).catch((error: unknown) => {
-      if (isAnswerable(error) && error.status === 429) this.deny(request, error);
-      throw error;
-    });
+  /** The caller, its id recorded on `request`. Only a non-null object is a principal. */
+  async #principal(req: Request, request: RequestState): Promise<P> {
+    const { authenticate, principalId } = this.#config;
+    const principal: unknown = await this.#run('authenticate', () => authenticate(req));
+    if (typeof principal !== 'object' || principal === null) throw this.#policy.unauthenticated;
+    if (principalId) {
+      const id: unknown = await this.#run('principalId', () => principalId(principal as P));
+      request.principalId = typeof id === 'string' && id !== '' ? id : undefined;
+    } else {
+      request.principalId = this.#defaultPrincipalId(principal);
+    }
+    return principal as P;
   }
 
-  /** Reports `error` as an `access.denied` event and returns it, to be thrown. */
-  deny(request: RequestState, error: PasswordError): PasswordError {
-    this.#rules.service.report({ type: 'access.denied', reason: error.code, instanceId: request.instanceId }, request);
-    return error;
-  }
-
-  async #namedBy(
-    principalId: (principal: P) => Awaitable<string | undefined>,
-    principal: P,
-    request: RequestState,
-  ): Promise<string | undefined> {
-    const id: unknown = await this.#run('principalId', request, () => principalId(principal));
-    return typeof id === 'string' ? id : undefined;
+  /** Counts the request; without a limit there is nothing to wait for. */
+  #limit(req: Request, res: Response, request: RequestState, instanceId: string): Promise<void> | undefined {
+    if (!this.#limiter) return undefined;
+    if (this.#policy.limitPer === 'instance') return this.#limiter(req, res, instanceId);
+    if (!request.principalId) {
+      // Without a caller's id every caller would share one counter: refuse rather than guess.
+      if (this.#noCallerLogGate()) {
+        this.#config.log.error(
+          'rateLimit counts each caller, but this principal has no id: pass the `principalId` option ' +
+            '(e.g. principal => principal.userId); answered 500 (said at most once a minute).',
+        );
+      }
+      throw internalError();
+    }
+    return this.#limiter(req, res, `${request.principalId}\n${instanceId}`);
   }
 
   #defaultPrincipalId(principal: object): string | undefined {
     const id = defaultPrincipalId(principal);
     if (id === undefined && !this.#warnedAnonymous) {
       this.#warnedAnonymous = true;
-      this.#rules.log.warn(
+      this.#config.log.warn(
         'a principal has neither a string `id` nor `instanceId`, so its events carry no principalId; ' +
           'pass the `principalId` option to name who acted (this is said once).',
       );
@@ -122,31 +118,12 @@ export class Access<P extends Principal, C> {
     return id;
   }
 
-  /**
-   * Runs a hook of the host: a `PasswordError` is its answer, anything else a logged 500. A
-   * synchronous hook's result is used as it is; only a thenable is waited for.
-   */
-  #run<T>(name: string, request: RequestState, hook: () => Awaitable<T>): T | Promise<T> {
-    let result: Awaitable<T>;
-    let thenable: boolean;
-    try {
-      result = hook();
-      thenable = isThenable(result);
-    } catch (error) {
-      throw this.#failure(name, request, error);
-    }
-    if (!thenable) return result as T;
-    return Promise.resolve(result).catch((error: unknown) => {
-      throw this.#failure(name, request, error);
+  /** Runs a hook of the host: a `PasswordError` is its answer, anything else a logged 500. */
+  #run<T>(name: string, hook: () => Awaitable<T>): T | Promise<T> {
+    return callHost(hook, (error): never => {
+      if (isAnswerable(error)) throw error;
+      this.#config.log.error(`the ${name} hook failed; answered 500.`, error);
+      throw internalError();
     });
-  }
-
-  #failure(name: string, request: RequestState, error: unknown): PasswordError {
-    if (isAnswerable(error)) {
-      if (error.status === 401 || error.status === 403 || error.status === 404) this.deny(request, error);
-      return error;
-    }
-    this.#rules.log.error(`the ${name} hook failed; answered 500.`, error);
-    return internalError();
   }
 }

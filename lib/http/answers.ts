@@ -1,39 +1,47 @@
 import { randomUUID } from 'node:crypto';
 import type { NextFunction, Request, RequestHandler, Response } from 'express';
-import type { RequestState } from './access';
+import { BODY_ALREADY_PARSED } from './body';
 import { internalError, isAnswerable, passwordError, type PasswordError } from '../core/errors';
-import { isThenable, type Diagnostics } from '../core/logging';
+import { callHost, isThenable } from '../core/host-call';
+import type { Diagnostics } from '../core/logging';
+import type { PasswordService } from '../core/service';
+import type { RoutePath } from './paths';
 import type { SecurityHeaders } from './security-headers';
 import type { ErrorBodyHook } from '../types';
 
 const JSON_TYPE = 'application/json; charset=utf-8';
 const TEXT_TYPE = 'text/plain; charset=utf-8';
 const REQUEST_ID = /^req-[0-9a-f]{8}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{12}$/i;
+/** The largest error body an `errorBody` hook may make; a larger one is answered with the default. */
+const MAX_ERROR_BODY_BYTES = 16 * 1024;
+/** The default 500 body, for when even the answer to an error could not be made. */
+const INTERNAL_BODY = JSON.stringify({ error: { code: 'INTERNAL', message: internalError().message } });
 
-/** How a router answers: its security headers, its error body and where it reports failures. */
+/**
+ * What one request has established so far: its id, then who is calling, then which instance, and
+ * which event a refusal at this point is reported as (set by each step before it runs).
+ */
+export interface RequestState {
+  readonly requestId: string;
+  principalId?: string;
+  instanceId?: string;
+  refusal?: 'access.denied' | 'password.rejected';
+}
+
+/** How a router answers: its security headers, its error body and where it reports. */
 export interface AnswerSettings {
+  readonly service: PasswordService;
   readonly securityHeaders: SecurityHeaders | undefined;
   readonly errorBody: ErrorBodyHook | undefined;
   readonly log: Diagnostics;
+  /** `WWW-Authenticate` for a 401 answer. */
+  readonly challenge?: string;
 }
 
 /** A route's work once its answer has begun; whatever it throws is answered. */
 export type RouteHandler = (req: Request, res: Response, request: RequestState) => Promise<void>;
 
 const MALFORMED_ESCAPE = passwordError('BAD_REQUEST', 'The path holds a malformed percent-escape.');
-
-/** The route's params from `match`, percent-decoded; a malformed escape is 400 `BAD_REQUEST`. */
-function decodeParams(names: readonly string[], match: RegExpExecArray): Record<string, string> {
-  const params: Record<string, string> = {};
-  try {
-    names.forEach((name, index) => {
-      params[name] = decodeURIComponent(match[index + 1]);
-    });
-  } catch {
-    throw MALFORMED_ESCAPE;
-  }
-  return params;
-}
 
 /** True when the request announces a body that nobody has read yet. */
 function hasUnreadBody(req: Request): boolean {
@@ -77,10 +85,29 @@ export function sendEmpty(req: Request, res: Response, status: number): void {
   send(req, res, status, undefined, '');
 }
 
+/** `Retry-After` for `error`: its `retryAfter` when a header can hold it (delta-seconds), else 1 for 429 and 503. */
+function retryAfterOf(error: PasswordError): string | undefined {
+  const { retryAfter } = error;
+  if (Number.isSafeInteger(retryAfter) && (retryAfter as number) >= 0) return String(retryAfter);
+  return error.status === 429 || error.status === 503 ? '1' : undefined;
+}
+
+/** `body` as JSON text when it serialises to a JSON object of at most 16 KiB, else `undefined`. */
+function serialisedObject(body: unknown): string | undefined {
+  if (typeof body !== 'object' || body === null) return undefined;
+  try {
+    const text: unknown = JSON.stringify(body);
+    return typeof text === 'string' && text.startsWith('{') && text.length <= MAX_ERROR_BODY_BYTES ? text : undefined;
+  } catch {
+    return undefined;
+  }
+}
+
 /**
  * Answers a router's requests: begins each answer with `X-Openstack-Request-Id`,
- * `Cache-Control: no-store` and the security headers, and answers whatever a route throws with the
- * package's JSON error body (anything but a `PasswordError` is logged and answered 500 `INTERNAL`).
+ * `Cache-Control: no-store` and the security headers, and answers whatever a route throws, in one
+ * catch path: the refusal's event, then the package's JSON error body (anything but a
+ * `PasswordError` is logged and answered 500 `INTERNAL`).
  */
 export class Answers {
   readonly #settings: AnswerSettings;
@@ -90,66 +117,89 @@ export class Answers {
   }
 
   /**
-   * The middleware of one route: for a path `pattern` matches (its groups named by `params`), begins
-   * the answer, decodes the params into `req.params` and runs `handler`, answering whatever it
-   * throws; any other path goes to `next()`, so the host's routes under the same mount keep working.
-   * A param whose percent-escapes do not decode is 400 `BAD_REQUEST`, never Express's HTML error
-   * page. Nothing the handler throws escapes to Express (Express 4 ignores rejected promises).
+   * The middleware of one route: for a path that is the route, begins the answer, puts the decoded
+   * params in `req.params` and runs `handler`, answering whatever it throws; any other path goes to
+   * `next()`, so the host's routes under the same mount keep working. A param whose escapes do not
+   * decode is 400 `BAD_REQUEST`, never Express's HTML error page. Nothing escapes to Express
+   * (Express 4 ignores rejected promises).
    */
-  route(pattern: RegExp, params: readonly string[], handler: RouteHandler): RequestHandler {
+  route(path: RoutePath, handler: RouteHandler): RequestHandler {
     return (req: Request, res: Response, next: NextFunction) => {
-      const match = pattern.exec(req.path);
-      if (match === null) {
+      const params = path.match(req.path, true);
+      if (params === undefined) {
         next();
         return;
       }
-      let request: RequestState;
+      const request: RequestState = { requestId: requestIdOf(req) };
       try {
-        request = this.#begin(req, res);
-        req.params = decodeParams(params, match);
+        this.#begin(req, res, request);
+        if (params === 'malformed') throw MALFORMED_ESCAPE;
+        req.params = { ...params };
       } catch (error) {
-        this.fail(req, res, error);
+        this.#fail(req, res, request, error);
         return;
       }
-      handler(req, res, request).catch((error: unknown) => this.fail(req, res, error));
+      handler(req, res, request).catch((error: unknown) => this.#fail(req, res, request, error));
     };
   }
 
-  /** Answers `error`; anything but a `PasswordError` is logged and answered 500 `INTERNAL`. */
-  fail(req: Request, res: Response, error: unknown): void {
-    if (isAnswerable(error)) {
-      this.#sendError(req, res, error);
-      return;
-    }
-    this.#settings.log.error('unexpected error while answering a request.', error);
-    this.#sendError(req, res, internalError());
-  }
-
-  #begin(req: Request, res: Response): RequestState {
-    const incoming = req.headers['x-openstack-request-id'];
-    const requestId = typeof incoming === 'string' && REQUEST_ID.test(incoming) ? incoming : `req-${randomUUID()}`;
-    res.setHeader('X-Openstack-Request-Id', requestId);
+  #begin(req: Request, res: Response, request: RequestState): void {
+    res.setHeader('X-Openstack-Request-Id', request.requestId);
     res.setHeader('Cache-Control', 'no-store');
     this.#settings.securityHeaders?.(req, res);
-    return { requestId };
   }
 
-  #sendError(req: Request, res: Response, error: PasswordError): void {
-    if (error.retryAfter !== undefined && !res.headersSent) res.setHeader('Retry-After', String(error.retryAfter));
-    sendJson(req, res, error.status, this.#errorBody(error));
-  }
-
-  #errorBody(error: PasswordError): unknown {
-    const { errorBody, log } = this.#settings;
-    const standard = { error: { code: error.code, message: error.message } };
-    if (!errorBody) return standard;
+  /**
+   * The one catch path: reports a refusal as the step that refused says, then answers. Whatever goes
+   * wrong on the way (a hostile error, a header no one can send) ends in the default 500 body.
+   */
+  #fail(req: Request, res: Response, request: RequestState, thrown: unknown): void {
+    const { log, service, challenge } = this.#settings;
     try {
-      const body: unknown = errorBody(error);
-      if (typeof body === 'object' && body !== null && !isThenable(body)) return body;
-      log.error('errorBody must return an object, synchronously; answered the standard error body.');
-    } catch (hookError) {
-      log.error('errorBody threw; answered the standard error body.', hookError);
+      const error = isAnswerable(thrown) ? thrown : internalError();
+      if (error !== thrown) log.error('unexpected error while answering a request.', thrown);
+      const consumed = thrown === BODY_ALREADY_PARSED;
+      if (request.refusal !== undefined && (error.status < 500 || consumed)) {
+        service.refused(request.refusal, consumed ? 'BODY_ALREADY_PARSED' : error.code, request);
+      }
+      if (!res.headersSent) {
+        const retryAfter = retryAfterOf(error);
+        if (retryAfter !== undefined) res.setHeader('Retry-After', retryAfter);
+        if (error.status === 401 && challenge !== undefined) res.setHeader('WWW-Authenticate', challenge);
+      }
+      send(req, res, error.status, JSON_TYPE, this.#errorBody(error));
+    } catch (failure) {
+      log.error('the answer to an error could not be made; answered 500.', failure);
+      if (res.headersSent) res.destroy();
+      else send(req, res, 500, JSON_TYPE, INTERNAL_BODY);
+    }
+  }
+
+  /** The JSON text of the error's body: the host's `errorBody` when it makes a JSON object, else the default. */
+  #errorBody(error: PasswordError): string {
+    const { errorBody, log } = this.#settings;
+    const standard = JSON.stringify({ error: { code: error.code, message: error.message } });
+    if (!errorBody) return standard;
+    let threw = false;
+    const body = callHost(
+      () => errorBody(error),
+      (hookError) => {
+        threw = true;
+        log.error('errorBody threw; answered the standard error body.', hookError);
+      },
+    );
+    const text = isThenable(body) ? undefined : serialisedObject(body);
+    if (text !== undefined) return text;
+    if (!threw) {
+      log.error(
+        'errorBody must return, synchronously, an object that JSON.stringify makes into at most 16 KiB; answered the standard error body.',
+      );
     }
     return standard;
   }
+}
+
+function requestIdOf(req: Request): string {
+  const incoming = req.headers['x-openstack-request-id'];
+  return typeof incoming === 'string' && REQUEST_ID.test(incoming) ? incoming : `req-${randomUUID()}`;
 }

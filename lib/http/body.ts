@@ -1,7 +1,7 @@
 import type { Request } from 'express';
 import getRawBody from 'raw-body';
 import { withoutLineBreaks } from '../core/base64';
-import { PasswordError, passwordError } from '../core/errors';
+import { passwordError } from '../core/errors';
 import { everyInterval, type Diagnostics } from '../core/logging';
 import { withTimeout } from '../core/timeout';
 import type { PasswordFormat } from '../types';
@@ -12,11 +12,14 @@ const FORM_TYPE = /^application\/x-www-form-urlencoded\s*(?:;|$)/i;
 const FORM_DECODED_BASE64 = /^[A-Za-z0-9 /\r\n]+$/;
 const PARSED_BODY_LOG_INTERVAL_MS = 60_000;
 
-/** The reason of the `password.rejected` event for a body a host's parser consumed. */
-export const BODY_ALREADY_PARSED = 'BODY_ALREADY_PARSED';
+/**
+ * The answer to a body a host's parser consumed beyond recovery: 500 `INTERNAL`, reported as
+ * `password.rejected` with reason `BODY_ALREADY_PARSED`. Made once; it never varies.
+ */
+export const BODY_ALREADY_PARSED = passwordError('INTERNAL', 'The password body could not be read.');
 
 /** Refuses, before any byte is read, a body this route will never accept. */
-export function checkBodyHeaders(req: Request, maxBytes: number): void {
+function checkBodyHeaders(req: Request, maxBytes: number): void {
   const encoding = req.headers['content-encoding']?.trim().toLowerCase();
   if (encoding !== undefined && encoding !== '' && encoding !== 'identity') {
     throw passwordError('UNSUPPORTED_ENCODING', `Content-Encoding ${encoding} is not accepted; send the body as is.`);
@@ -42,7 +45,7 @@ export interface BodyLimits {
  * was, so canonical base64 comes back byte for byte (an unpadded value comes back padded: the
  * form cannot tell them apart); `undefined` when the form cannot have come from base64.
  */
-export function base64FromForm(form: unknown): string | undefined {
+function base64FromForm(form: unknown): string | undefined {
   if (typeof form !== 'object' || form === null || Array.isArray(form)) return undefined;
   const entries = Object.entries(form);
   if (entries.length !== 1) return undefined;
@@ -53,11 +56,6 @@ export function base64FromForm(form: unknown): string | undefined {
   // '==' leaves '=' as the value; '=' and no padding leave an empty one.
   if (remainder === 1 || value !== (remainder === 2 ? '=' : '')) return undefined;
   return text + ['', '', '==', '='][remainder];
-}
-
-/** The answer and event reason for a body a host's parser consumed beyond recovery. */
-class BodyAlreadyParsedError extends PasswordError {
-  readonly reason = BODY_ALREADY_PARSED;
 }
 
 /**
@@ -81,16 +79,18 @@ function alreadyParsed(req: Request, limits: BodyLimits, logGate: () => boolean)
         'them: app.use(exceptPasswordRoutes(express.urlencoded())). (Said at most once a minute.)',
     );
   }
-  throw new BodyAlreadyParsedError(500, 'INTERNAL', 'The password body could not be read.');
+  throw BODY_ALREADY_PARSED;
 }
 
 /**
- * Makes a reader of raw bodies as strict UTF-8: 413 as soon as a body passes `maxBytes`, 408 when it
- * is slower than `timeoutMs`, 400 when it is not UTF-8.
+ * Makes a reader of raw bodies as strict UTF-8: 415 for a Content-Encoding, 413 from Content-Length
+ * before reading or as soon as a body passes `maxBytes`, 408 when it is slower than `timeoutMs`, 400
+ * when it is not UTF-8. It runs once the caller is known, so its answers never reach a stranger.
  */
 export function createBodyReader(limits: BodyLimits): (req: Request) => Promise<string> {
   const logGate = everyInterval(PARSED_BODY_LOG_INTERVAL_MS);
   return async (req) => {
+    checkBodyHeaders(req, limits.maxBytes);
     const bytes = req.readableEnded ? alreadyParsed(req, limits, logGate) : await readStream(req, limits);
     try {
       return utf8.decode(bytes);
@@ -98,11 +98,6 @@ export function createBodyReader(limits: BodyLimits): (req: Request) => Promise<
       throw passwordError('INVALID_PASSWORD', 'The body is not valid UTF-8.');
     }
   };
-}
-
-/** The event reason for a refused body: its error code, or `BODY_ALREADY_PARSED`. */
-export function bodyRejectionReason(error: PasswordError): string {
-  return error instanceof BodyAlreadyParsedError ? error.reason : error.code;
 }
 
 async function readStream(req: Request, { maxBytes, timeoutMs }: BodyLimits): Promise<Buffer> {

@@ -1,12 +1,11 @@
 import { Router, type Request, type Response } from 'express';
-import { Access, type RequestState } from './access';
-import { Answers, sendEmpty, sendText } from './answers';
-import { bodyRejectionReason, checkBodyHeaders, createBodyReader } from './body';
-import { isAnswerable, passwordError } from '../core/errors';
-import { InstanceKeys } from '../core/instance-key';
+import { Access } from './access';
+import { Answers, sendEmpty, sendText, type RequestState } from './answers';
+import { createBodyReader } from './body';
+import { passwordError } from '../core/errors';
 import { actionOf, methodTable, readPassword } from './methods';
-import { optionalInteger, OptionsError } from '../core/options';
-import { createRateLimiter } from './rate-limit';
+import { optionalInteger, optionNames, OptionsError } from '../core/options';
+import { GUEST_PASSWORD_PATH } from './paths';
 import { parseRouterOptions } from './router-options';
 import type { PasswordService } from '../core/service';
 import type { GuestAction, GuestLookupContext, Principal, RouterOptionsBase } from '../types';
@@ -29,12 +28,25 @@ export interface PasswordRouterOptions<P extends Principal = Principal>
 }
 
 const WHERE = 'createPasswordRouter()';
+const OPTION_NAMES = optionNames<PasswordRouterOptions>({
+  authenticate: true,
+  lookupInstance: true,
+  service: true,
+  versions: true,
+  logger: true,
+  helmet: true,
+  principalId: true,
+  bodyTimeout: true,
+  rateLimit: true,
+  errorBody: true,
+});
 const METHODS = methodTable<GuestAction>({ GET: 'read', HEAD: 'read', POST: 'set' });
 const DEFAULT_BODY_TIMEOUT_MS = 10_000;
-// `/:version/password`, case-sensitive, with an optional trailing slash as Express routes match.
-const PASSWORD_PATH = /^\/([^/]+)\/password\/?$/;
-// The 409 answer never varies: made once, as making an Error captures a stack trace.
+// These answers never vary: made once, as making an Error captures a stack trace. The version is
+// not echoed: it is the caller's text, decoded.
 const ALREADY_SET = passwordError('PASSWORD_ALREADY_SET', 'A password is already set; the owner must clear it first.');
+const UNSUPPORTED_VERSION = passwordError('UNSUPPORTED_VERSION', 'This metadata version does not serve passwords.');
+const FORBIDDEN = passwordError('FORBIDDEN', 'The request does not come from a known instance.');
 
 function versionsFrom(versions: unknown): readonly string[] {
   if (versions === undefined) return PASSWORD_VERSIONS;
@@ -57,70 +69,39 @@ function versionsFrom(versions: unknown): readonly string[] {
  * Other paths under the mount are left to the host.
  */
 export function createPasswordRouter<P extends Principal = Principal>(options: PasswordRouterOptions<P>): Router {
-  const config = parseRouterOptions(WHERE, options, ['versions', 'bodyTimeout'], 'default');
+  const config = parseRouterOptions(WHERE, options, OPTION_NAMES, 'default');
   optionalInteger(WHERE, 'bodyTimeout', options.bodyTimeout, 1, 600_000, 'milliseconds');
   // A Set lookup rather than an express-validator chain: for a fixed list of names the chain's
   // run() (field selection, a context per request) was a tenth of this route's CPU time.
   const versions = new Set<unknown>(versionsFrom(options.versions));
-  const { service, log } = config;
+  const { service } = config;
   const answers = new Answers(config);
-  const access = new Access<P, GuestLookupContext<P>>({
-    ...config,
-    limiter: config.rateLimit && createRateLimiter(config.rateLimit, log),
-    unauthenticated: () => passwordError('FORBIDDEN', 'The request does not come from a known instance.'),
-  });
+  const access = new Access<P, GuestLookupContext<P>>(config, { unauthenticated: FORBIDDEN, limitPer: 'instance' });
   const readBody = createBodyReader({
     maxBytes: service.maxBytes,
     timeoutMs: options.bodyTimeout ?? DEFAULT_BODY_TIMEOUT_MS,
     format: service.format,
-    log,
+    log: config.log,
   });
-  const instanceKeys = new InstanceKeys(log);
-
-  /** Reports a refused body as `password.rejected` before it is answered. */
-  function rejected(request: RequestState) {
-    return (error: unknown): never => {
-      if (isAnswerable(error)) {
-        const reason = bodyRejectionReason(error);
-        service.report({ type: 'password.rejected', reason, instanceId: request.instanceId }, request);
-      }
-      throw error;
-    };
-  }
 
   async function handle(req: Request, res: Response, request: RequestState): Promise<void> {
-    if (!versions.has(req.params.version)) {
-      throw passwordError('UNSUPPORTED_VERSION', `Metadata version ${req.params.version} does not serve passwords.`);
-    }
+    if (!versions.has(req.params.version)) throw UNSUPPORTED_VERSION;
     const action = actionOf(req, res, METHODS);
-    if (action === 'set') {
-      try {
-        checkBodyHeaders(req, service.maxBytes);
-      } catch (error) {
-        rejected(request)(error);
-      }
-    }
-    const principal = await access.principal(req, request);
-    const instance = await access.instance(request, { principal, action, req });
-    await access.limit(req, res, request, instance.id);
+    const instance = await access.instance(req, res, request, (principal) => ({ principal, action, req }));
     if (action === 'read') {
       sendText(req, res, 200, (await readPassword(service, req, instance.id, request)) ?? '');
       return;
     }
-    const value = await readBody(req).catch(rejected(request));
-    if (instance.publicKey !== undefined && service.format === 'base64') {
-      try {
-        instanceKeys.check(value, instance.publicKey);
-      } catch (error) {
-        if (isAnswerable(error) && error.status < 500) rejected(request)(error);
-        throw error;
-      }
-    }
-    if (!(await service.setOnce(instance.id, value, request))) throw ALREADY_SET;
+    request.refusal = 'password.rejected';
+    const value = await readBody(req);
+    // The service checks the value (shape, then the instance's key) and reports what it refuses.
+    request.refusal = undefined;
+    const context = { ...request, ...(instance.publicKey !== undefined && { publicKey: instance.publicKey }) };
+    if (!(await service.setOnce(instance.id, value, context))) throw ALREADY_SET;
     sendEmpty(req, res, 200);
   }
 
   const router = Router();
-  router.use(answers.route(PASSWORD_PATH, ['version'], handle));
+  router.use(answers.route(GUEST_PASSWORD_PATH, handle));
   return router;
 }

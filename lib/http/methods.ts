@@ -1,5 +1,5 @@
 import type { Request, Response } from 'express';
-import type { RequestState } from './access';
+import type { RequestState } from './answers';
 import { passwordError } from '../core/errors';
 import type { PasswordService } from '../core/service';
 

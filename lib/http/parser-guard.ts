@@ -1,4 +1,5 @@
 import type { NextFunction, Request, RequestHandler, Response } from 'express';
+import { GUEST_PASSWORD_PATH } from './paths';
 import { PASSWORD_VERSIONS } from './versions';
 
 /** Options of `exceptPasswordRoutes`. */
@@ -9,18 +10,17 @@ export interface ExceptPasswordRoutesOptions {
 
 /**
  * Wraps a body parser (or any middleware) so it is skipped for the guest password route
- * (`.../<version>/password`) and runs for everything else: `app.use(exceptPasswordRoutes(
- * express.urlencoded()))`. Agents post the password form-encoded, and a parser that consumed it
- * leaves the router nothing it can always read.
+ * (`.../<version>/password`, matched and decoded as the router matches it, so `l%61test` is
+ * `latest` here too) and runs for everything else: `app.use(exceptPasswordRoutes(
+ * express.urlencoded()))`. A parser that ran first would read a body up to its own limit, past the
+ * router's `maxBytes`, and leave the router nothing it can always read. A version whose escapes do
+ * not decode is skipped too: the router answers it 400 without reading the body.
  */
 export function exceptPasswordRoutes(middleware: RequestHandler, options: ExceptPasswordRoutesOptions = {}): RequestHandler {
   const versions = new Set(options.versions ?? PASSWORD_VERSIONS);
-  const isPasswordPath = (path: string): boolean => {
-    const segments = path.split('/').filter((segment) => segment !== '');
-    return segments.at(-1) === 'password' && versions.has(segments.at(-2) ?? '');
-  };
   return (req: Request, res: Response, next: NextFunction) => {
-    if (isPasswordPath(req.path)) {
+    const route = GUEST_PASSWORD_PATH.match(req.path, false);
+    if (route === 'malformed' || (route !== undefined && versions.has(route.version))) {
       next();
       return;
     }

@@ -1,7 +1,7 @@
 import type { Request, Response } from 'express';
 import { optionalInteger } from '../core/options';
 import type { PasswordService } from '../core/service';
-import type { RequestState } from './access';
+import type { RequestState } from './answers';
 
 /** The longest `maxWait` may be, in seconds: an hour. */
 export const MAX_WAIT_LIMIT = 3600;

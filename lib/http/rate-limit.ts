@@ -2,11 +2,18 @@ import type { Request, Response } from 'express';
 import { rateLimit, type Store } from 'express-rate-limit';
 import { PasswordError, passwordError } from '../core/errors';
 import type { Diagnostics } from '../core/logging';
-import { checkKnownOptions, optionalInteger, OptionsError } from '../core/options';
+import { checkKnownOptions, optionalInteger, optionNames, OptionsError } from '../core/options';
+import { withTimeout } from '../core/timeout';
 import type { InstanceRateLimit } from '../types';
 
 const DEFAULT_WINDOW_MS = 60_000;
 const DEFAULT_LIMIT = 10;
+/**
+ * How long the limiter's store may take to count a request: the password stores' default
+ * `timeoutMs`, so a dead rate-limit store answers 503 as soon as a dead password store would.
+ */
+const RATE_LIMIT_STORE_TIMEOUT_MS = 2000;
+const RATE_LIMIT_OPTION_NAMES = optionNames<InstanceRateLimit>({ windowMs: true, limit: true, store: true });
 
 /** Counts a request under `key`; rejects with 429 `RATE_LIMITED` past the limit. */
 export type RateLimiter = (req: Request, res: Response, key: string) => Promise<void>;
@@ -14,7 +21,7 @@ export type RateLimiter = (req: Request, res: Response, key: string) => Promise<
 /** Checks a router's `rateLimit` option; `undefined` when it is off. */
 export function parseRateLimit(where: string, option: unknown): InstanceRateLimit | undefined {
   if (option === undefined || option === false) return undefined;
-  checkKnownOptions(`${where} \`rateLimit\``, option, ['windowMs', 'limit', 'store']);
+  checkKnownOptions(`${where} \`rateLimit\``, option, RATE_LIMIT_OPTION_NAMES);
   const { windowMs, limit, store } = option as InstanceRateLimit;
   optionalInteger(where, 'rateLimit.windowMs', windowMs, 1000, 2 ** 31 - 1, 'milliseconds');
   optionalInteger(where, 'rateLimit.limit', limit, 1, 1_000_000, 'requests per window');
@@ -29,7 +36,9 @@ export function parseRateLimit(where: string, option: unknown): InstanceRateLimi
 
 /**
  * Builds a router's limiter on express-rate-limit. The router chooses the key (the instance, or the
- * caller and the instance), never the client address.
+ * caller and the instance), never the client address. The store's count has a deadline
+ * (`RATE_LIMIT_STORE_TIMEOUT_MS`): a store that fails or does not answer in time (a client queueing
+ * commands for a dead server) is 503 `STORE_UNAVAILABLE`.
  */
 export function createRateLimiter(option: InstanceRateLimit, log: Diagnostics): RateLimiter {
   const keys = new WeakMap<Request, string>();
@@ -49,16 +58,21 @@ export function createRateLimiter(option: InstanceRateLimit, log: Diagnostics): 
     // The key is the instance id, never the client address, so the address checks do not apply.
     validate: { ip: false, trustProxy: false, xForwardedForHeader: false, keyGeneratorIpFallback: false },
   });
-  return (req, res, key) =>
-    new Promise<void>((resolve, reject) => {
+  const unavailable = (error: unknown): PasswordError => {
+    log.error('the rate-limit store failed.', error);
+    return passwordError('STORE_UNAVAILABLE', 'The rate-limit store is unavailable; try again shortly.');
+  };
+  return (req, res, key) => {
+    const counted = new Promise<void>((resolve, reject) => {
       keys.set(req, key);
       void middleware(req, res, (error?: unknown) => {
         if (error === undefined) resolve();
         else if (error instanceof PasswordError) reject(error);
-        else {
-          log.error('the rate-limit store failed.', error);
-          reject(passwordError('STORE_UNAVAILABLE', 'The rate-limit store is unavailable; try again shortly.'));
-        }
+        else reject(unavailable(error));
       });
     });
+    return withTimeout(counted, RATE_LIMIT_STORE_TIMEOUT_MS, () =>
+      unavailable(new Error(`the store did not answer within ${RATE_LIMIT_STORE_TIMEOUT_MS} ms`)),
+    );
+  };
 }

@@ -6,18 +6,6 @@ import { securityHeaders, type SecurityHeaders } from './security-headers';
 import { PasswordService, SERVICE_OPTION_NAMES } from '../core/service';
 import type { Awaitable, ErrorBodyHook, InstanceRateLimit, Logger, Principal, RouterOptionsBase } from '../types';
 
-/** Options every router takes. */
-const COMMON_OPTION_NAMES = [
-  'authenticate',
-  'lookupInstance',
-  'service',
-  'logger',
-  'helmet',
-  'principalId',
-  'rateLimit',
-  'errorBody',
-];
-
 /** A router's options, checked once at creation. */
 export interface RouterConfiguration<P extends Principal, C> {
   readonly service: PasswordService;
@@ -38,14 +26,15 @@ export type ServiceRule =
   | 'required';
 
 /**
- * Checks the options both routers take (and `extraOptionNames`, which the router checks itself)
- * and returns them as a configuration. A service option given to a router throws, saying to give
+ * Checks the options both routers take (and knows `optionNames`, the router's own list, checked
+ * against its options type by `optionNames()`; the router checks its own options itself) and
+ * returns them as a configuration. A service option given to a router throws, saying to give
  * it to `new PasswordService()`: storage is configured in one place.
  */
 export function parseRouterOptions<P extends Principal, C>(
   where: string,
   options: RouterOptionsBase<P, C> & { readonly service?: PasswordService },
-  extraOptionNames: readonly string[],
+  optionNames: readonly string[],
   serviceRule: ServiceRule,
 ): RouterConfiguration<P, C> {
   if (options !== null && typeof options === 'object') {
@@ -59,7 +48,7 @@ export function parseRouterOptions<P extends Principal, C>(
       );
     }
   }
-  checkKnownOptions(where, options, [...COMMON_OPTION_NAMES, ...extraOptionNames]);
+  checkKnownOptions(where, options, optionNames);
   requireFunction(where, 'authenticate', options.authenticate, '(req) => principal | null, identifying the caller');
   requireFunction(
     where,
