@@ -220,3 +220,75 @@ describe('guest router: body parsers the host mounted first', () => {
     expect(await service.get('i-1')).toBe(value);
   });
 });
+
+describe("README: which body parsers are safe in front of the guest router", () => {
+  const LARGE = 500 * 1024;
+  /** The bytes a request made the server read from its socket, headers included, by answer time. */
+  function socketBytes(): { before: express.RequestHandler; read: number[] } {
+    const read: number[] = [];
+    return {
+      read,
+      before: (req, res, next) => {
+        res.on('finish', () => read.push(req.socket.bytesRead));
+        next();
+      },
+    };
+  }
+  function post(path: string, type: string, length: number): string {
+    return [`POST ${path} HTTP/1.1`, 'Host: 127.0.0.1', 'X-Test-Instance: i-1', `Content-Type: ${type}`, `Content-Length: ${length}`].join('\r\n') + '\r\n\r\n';
+  }
+  const PARSERS: Array<[string, () => express.RequestHandler, string, string]> = [
+    ['express.urlencoded()', () => express.urlencoded({ extended: false, limit: '1mb' }), 'application/x-www-form-urlencoded', 'a'],
+    ['express.json()', () => express.json({ limit: '1mb' }), 'application/json', ' '],
+    ['express.raw()', () => express.raw({ limit: '1mb', type: '*/*' }), 'application/octet-stream', 'a'],
+    ['express.text()', () => express.text({ limit: '1mb', type: '*/*' }), 'text/plain', 'a'],
+  ];
+  // Every spelling the router answers as the password route: escapes decode as Express decodes params.
+  const SPELLINGS = [
+    '/openstack/latest/password',
+    '/openstack/l%61test/password',
+    '/openstack/%6C%61%74%65%73%74/password/',
+    '/openstack/2013-04%2D04/password',
+    '/OPENSTACK/latest/password',
+  ];
+
+  describe.each(PARSERS)('%s wrapped in exceptPasswordRoutes', (_, parser, type, filler) => {
+    it.each(SPELLINGS)('never runs on %s: the router reads at most maxBytes and answers 413 itself', async (path) => {
+      const bytes = socketBytes();
+      const { app, service } = guestApp({ before: [bytes.before, exceptPasswordRoutes(parser())] });
+      const answer = await withServer(app, (port) => rawRequest(port, [post(path, type, LARGE), filler.repeat(LARGE)]));
+      expect([answer.status, JSON.parse(answer.body).error.code]).toEqual([413, 'PAYLOAD_TOO_LARGE']);
+      expect(bytes.read[0]).toBeLessThan(LARGE / 4);
+      expect(await service.peek('i-1')).toBeUndefined();
+    });
+  });
+
+  it.each(SPELLINGS)("stores a 6-byte form-typed POST to %s in format 'text' behind a wrapped urlencoded()", async (path) => {
+    const { app, service } = guestApp({
+      before: [exceptPasswordRoutes(express.urlencoded({ extended: false, limit: '1mb' }))],
+      serviceOptions: { format: 'text' },
+    });
+    const answer = await withServer(app, (port) =>
+      rawRequest(port, [post(path, 'application/x-www-form-urlencoded', 6), 'a+b=cd']),
+    );
+    expect(answer.status).toBe(200);
+    expect(await service.peek('i-1')).toBe('a+b=cd');
+  });
+
+  it('unwrapped, a parser reads a body of its type up to its own limit before the router sees it', async () => {
+    const bytes = socketBytes();
+    const { app } = guestApp({ before: [bytes.before, express.raw({ limit: '1mb', type: '*/*' })] });
+    const answer = await withServer(app, (port) => rawRequest(port, [post(PATH, 'application/octet-stream', LARGE), 'a'.repeat(LARGE)]));
+    // Still the package's 413, but only after the whole body was read.
+    expect([answer.status, JSON.parse(answer.body).error.code]).toEqual([413, 'PAYLOAD_TOO_LARGE']);
+    expect(bytes.read[0]).toBeGreaterThan(LARGE);
+  });
+
+  it('unwrapped, express.json() leaves the router an object: 500 INTERNAL and password.rejected BODY_ALREADY_PARSED', async () => {
+    const { app, service, events } = guestApp({ before: [express.json()] });
+    const res = await request(app).post(PATH).set('X-Test-Instance', 'i-1').set('Content-Type', 'application/json').send('{"password":"x"}');
+    expect([res.status, res.body.error.code]).toEqual([500, 'INTERNAL']);
+    expect(events).toEqual([expect.objectContaining({ type: 'password.rejected', reason: 'BODY_ALREADY_PARSED' })]);
+    expect(await service.peek('i-1')).toBeUndefined();
+  });
+});

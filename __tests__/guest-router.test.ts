@@ -204,6 +204,17 @@ describe('guest router: methods, versions and paths', () => {
     expect(await service.get('i-1')).toBeUndefined();
   });
 
+  it.each([
+    ['a right-to-left override', '%E2%80%AEtsetal'],
+    ['a line break', 'evil%0AX-Injected:%20yes'],
+    ['markup', '%3Cscript%3E'],
+  ])('does not echo a decoded version holding %s in the 404', async (_, version) => {
+    const { app } = guestApp();
+    const res = await request(app).get(`/openstack/${version}/password`).set(GUEST);
+    expectError(res, 404, 'UNSUPPORTED_VERSION');
+    expect(res.body.error.message).toBe('This metadata version does not serve passwords.');
+  });
+
   it.each(['2012-08-10', 'unknown', 'LATEST'])('answers version %s with 404 UNSUPPORTED_VERSION', async (version) => {
     const { app, service } = guestApp();
     expectError(await request(app).get(`/openstack/${version}/password`).set(GUEST), 404, 'UNSUPPORTED_VERSION');

@@ -3,6 +3,7 @@ import request from 'supertest';
 import {
   createPasswordRouter,
   createServerPasswordRouter,
+  PasswordError,
   PasswordService,
   type Logger,
   type PasswordEvent,
@@ -191,6 +192,8 @@ describe('only a non-null object authenticates', () => {
     ['a numeric id', { id: 7 }],
     ['an empty id', { id: '' }],
     ['a lone surrogate id', { id: 'vm\uD800' }],
+    ['an id with U+0000', { id: 'vm\u0000x' }],
+    ['an id with a line break', { id: 'vm\nx' }],
     ['a non-string publicKey', { id: 'i-1', publicKey: 42 }],
   ])('lookupInstance resolving %s is the host\'s mistake: 500 INTERNAL, logged', async (_, found) => {
     const logger = recordingLogger();
@@ -222,5 +225,120 @@ describe('principals without a name', () => {
     await request(host).post(GUEST_PATH).set(GUEST).send(ciphertext());
     expect(logger.warnings).toEqual([]);
     expect(events[0]).toEqual(expect.objectContaining({ type: 'password.set', principalId: 'u-1' }));
+  });
+});
+
+describe("a callback's result never crashes the process nor makes an answer that is not the package's", () => {
+  let watch: ReturnType<typeof watchUnhandledRejections>;
+  beforeEach(() => {
+    watch = watchUnhandledRejections();
+  });
+  afterEach(() => watch.stop());
+
+  const cyclic = (): object => {
+    const body: { error: { self?: unknown } } = { error: {} };
+    body.error.self = body;
+    return body;
+  };
+  /** errorBody results no answer can carry, each answered with the default body and the same status. */
+  const HOSTILE_BODIES: Array<[string, () => unknown]> = [
+    ['a BigInt inside', () => ({ fault: { at: BigInt(1) } })],
+    ['a cycle', cyclic],
+    ['a throwing toJSON', () => ({ toJSON: () => { throw new Error('toJSON down'); } })],
+    ['a toJSON giving undefined', () => ({ toJSON: () => undefined })],
+    ['a toJSON giving a number', () => ({ toJSON: () => 5 })],
+    ['a huge object', () => ({ fault: 'x'.repeat(1024 * 1024) })],
+    ['an array', () => [{ message: 'no' }]],
+    ['a string', () => 'Not Found'],
+    ['a rejecting promise', () => Promise.reject(new Error('async errorBody'))],
+    ['a getter that throws', () => ({ get fault(): never { throw new Error('getter down'); } })],
+  ];
+
+  /** Both routers with `errorBody`, on the sync path (a malformed escape) and the async one (no credentials). */
+  function withErrorBody(errorBody: () => unknown) {
+    const service = new PasswordService({ logger: recordingLogger() });
+    const logger = recordingLogger();
+    const common = { service, logger, lookupInstance: () => ({ id: 'i-1' }), errorBody: errorBody as never };
+    const host = express();
+    host.use('/openstack', createPasswordRouter({ ...common, authenticate: () => null }));
+    host.use('/compute/v2.1', createServerPasswordRouter({ ...common, authenticate: () => null }));
+    return { host, logger };
+  }
+
+  const DEFAULT_ANSWERS: Array<[string, 'get' | 'post', string, number, string]> = [
+    ['guest, malformed escape (sync)', 'get', '/openstack/%ZZ/password', 400, 'BAD_REQUEST'],
+    ['guest, no credentials (async)', 'post', GUEST_PATH, 403, 'FORBIDDEN'],
+    ['owner, malformed escape (sync)', 'get', '/compute/v2.1/servers/%ZZ/os-server-password', 400, 'BAD_REQUEST'],
+    ['owner, no credentials (async)', 'get', OWNER_PATH, 401, 'UNAUTHENTICATED'],
+  ];
+
+  describe.each(HOSTILE_BODIES)('errorBody returning %s', (_, errorBody) => {
+    it.each(DEFAULT_ANSWERS)('%s: the default JSON body with the same status, logged', async (__, method, path, status, code) => {
+      const { host, logger } = withErrorBody(errorBody);
+      const res = await request(host)[method](path).send(ciphertext());
+      expect(res.status).toBe(status);
+      expect(res.headers['content-type']).toBe('application/json; charset=utf-8');
+      expect(res.body).toEqual({ error: { code, message: expect.any(String) } });
+      expect(res.headers['x-openstack-request-id']).toMatch(/^req-/);
+      expect(logger.errors.map(([message]) => String(message)).join('\n')).toMatch(/errorBody/);
+      await settle();
+      expect(watch.reasons).toEqual([]);
+    });
+  });
+
+  it('still answers with what a well-behaved errorBody returns', async () => {
+    const { host } = withErrorBody(() => ({ itemNotFound: { code: 401, message: 'no' } }));
+    expect((await request(host).get(OWNER_PATH)).body).toEqual({ itemNotFound: { code: 401, message: 'no' } });
+  });
+
+  it.each([
+    ['a header injection', '1\r\nX-Injected: yes'],
+    ['NaN', NaN],
+    ['a negative number', -1],
+    ['a fraction', 1.5],
+    ['Infinity', Infinity],
+    ['an object', { seconds: 1 }],
+    ['a BigInt', BigInt(5)],
+  ])("a hook's PasswordError whose retryAfter is %s: 429 with Retry-After 1 and the default body", async (_, retryAfter) => {
+    const hostile = () => {
+      throw new PasswordError(429, 'RATE_LIMITED', 'slow down', { retryAfter: retryAfter as never });
+    };
+    const { host } = app({ authenticate: hostile, lookupInstance: hostile });
+    for (const res of [await request(host).post(GUEST_PATH).set(GUEST).send(ciphertext()), await request(host).get(OWNER_PATH).set(OWNER)]) {
+      expect(res.status).toBe(429);
+      expect(res.headers['retry-after']).toBe('1');
+      expect(res.headers['x-injected']).toBeUndefined();
+      expect(res.body).toEqual({ error: { code: 'RATE_LIMITED', message: 'slow down' } });
+    }
+    await settle();
+    expect(watch.reasons).toEqual([]);
+  });
+
+  it('keeps a retryAfter a header can hold', async () => {
+    const { host } = app({
+      authenticate: () => {
+        throw new PasswordError(503, 'STORE_UNAVAILABLE', 'later', { retryAfter: 30 });
+      },
+    });
+    const res = await request(host).get(OWNER_PATH).set(OWNER);
+    expect([res.status, res.headers['retry-after']]).toEqual([503, '30']);
+  });
+
+  it.each([
+    ['a BigInt code', () => new PasswordError(403, BigInt(7) as never, 'no')],
+    ['a Symbol message', () => Object.assign(new PasswordError(403, 'FORBIDDEN', 'no'), { message: Symbol('no') })],
+    ['a status getter that throws', () => Object.defineProperty(new PasswordError(403, 'FORBIDDEN', 'no'), 'status', { get: () => { throw new Error('status down'); } })],
+  ])("a hook throwing a PasswordError with %s: 500 INTERNAL with the default body", async (_, make) => {
+    const { host } = app({
+      authenticate: () => {
+        throw make();
+      },
+    });
+    for (const res of [await request(host).post(GUEST_PATH).set(GUEST).send(ciphertext()), await request(host).get(OWNER_PATH).set(OWNER)]) {
+      expect(res.status).toBe(500);
+      expect(res.body).toEqual({ error: { code: 'INTERNAL', message: 'An internal error occurred.' } });
+    }
+    await settle();
+    expect(watch.reasons).toEqual([]);
   });
 });

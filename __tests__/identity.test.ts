@@ -1,8 +1,15 @@
 import { createHmac } from 'node:crypto';
 import express from 'express';
 import request from 'supertest';
-import { createPasswordRouter, signedProxyIdentity, type SignedProxyIdentityOptions } from '../lib';
+import {
+  createPasswordRouter,
+  PasswordService,
+  signedProxyIdentity,
+  type PasswordEvent,
+  type SignedProxyIdentityOptions,
+} from '../lib';
 import { ciphertext } from './helpers/app';
+import { listen, rawRequest } from './helpers/raw-http';
 
 const SECRET = 'b3f1c0de5e9a4c7d8e2f1a0b9c8d7e6f';
 const sign = (instanceId: string, secret = SECRET) => createHmac('sha256', secret).update(instanceId).digest('hex');
@@ -163,5 +170,71 @@ describe('signedProxyIdentity with several secrets (rotation)', () => {
     expect(() => signedProxyIdentity({ secret: [] })).toThrow(/at least one secret.*openssl rand -hex 32/);
     expect(() => signedProxyIdentity({ secret: [NEXT, 'short'] })).toThrow(/`secret\[1\]` must be a string of at least 16 characters.*openssl rand -hex 32/);
     expect(() => signedProxyIdentity({ secret: [NEXT, 42] as unknown as string[] })).toThrow(/`secret\[1\]`/);
+  });
+});
+
+describe('identity first: a caller nobody authenticated learns nothing from its body headers', () => {
+  /** The guest router behind signedProxyIdentity, with its events and a raw socket to send any framing. */
+  async function guarded() {
+    const events: PasswordEvent[] = [];
+    const service = new PasswordService({ onEvent: (event) => events.push(event), logger: { warn: () => {}, error: () => {} } });
+    const server = express();
+    server.use(
+      '/openstack',
+      createPasswordRouter({
+        service,
+        authenticate: signedProxyIdentity({ secret: SECRET }),
+        lookupInstance: ({ principal }) => ({ id: principal.instanceId }),
+        logger: { warn: () => {}, error: () => {} },
+      }),
+    );
+    return { events, service, listening: await listen(server) };
+  }
+
+  const BODY_HEADERS: Array<[string, string[]]> = [
+    ['a gzip Content-Encoding', ['Content-Encoding: gzip', 'Content-Length: 4']],
+    ['an oversized Content-Length', ['Content-Length: 1000000']],
+    ['both', ['Content-Encoding: br', 'Content-Length: 1000000']],
+  ];
+  const IDENTITIES: Array<[string, string[], number, string]> = [
+    ['a forged signature', ['X-Instance-ID: i-1', 'X-Tenant-ID: p1', `X-Instance-ID-Signature: ${'0'.repeat(64)}`], 403, 'FORBIDDEN'],
+    ['a missing signature header', ['X-Instance-ID: i-1', 'X-Tenant-ID: p1'], 400, 'BAD_REQUEST'],
+  ];
+
+  describe.each(IDENTITIES)('%s', (_, identity, status, code) => {
+    it.each(BODY_HEADERS)('with %s: the identity answer and only access.denied', async (__, bodyHeaders) => {
+      const { events, service, listening } = await guarded();
+      try {
+        const head = ['POST /openstack/latest/password HTTP/1.1', 'Host: 127.0.0.1', ...identity, ...bodyHeaders].join('\r\n');
+        const answer = await rawRequest(listening.port, [`${head}\r\n\r\n`, 'AAAA']);
+        expect(answer.status).toBe(status);
+        expect(JSON.parse(answer.body).error.code).toBe(code);
+        expect(events.map((event) => [event.type, event.reason])).toEqual([['access.denied', code]]);
+        expect(await service.peek('i-1')).toBeUndefined();
+      } finally {
+        await listening.close();
+      }
+    });
+  });
+
+  it('checks the body headers once the caller is known: 415 and 413 for a signed request', async () => {
+    const { events, listening } = await guarded();
+    try {
+      const signed = ['X-Instance-ID: i-1', 'X-Tenant-ID: p1', `X-Instance-ID-Signature: ${sign('i-1')}`];
+      for (const [bodyHeaders, status, code] of [
+        [['Content-Encoding: gzip', 'Content-Length: 4'], 415, 'UNSUPPORTED_ENCODING'],
+        [['Content-Length: 1000000'], 413, 'PAYLOAD_TOO_LARGE'],
+      ] as const) {
+        const head = ['POST /openstack/latest/password HTTP/1.1', 'Host: 127.0.0.1', ...signed, ...bodyHeaders].join('\r\n');
+        const answer = await rawRequest(listening.port, [`${head}\r\n\r\n`, 'AAAA']);
+        expect([answer.status, JSON.parse(answer.body).error.code]).toEqual([status, code]);
+      }
+      expect(events.map((event) => [event.type, event.reason])).toEqual([
+        ['password.rejected', 'UNSUPPORTED_ENCODING'],
+        ['password.rejected', 'PAYLOAD_TOO_LARGE'],
+      ]);
+    } finally {
+      await listening.close();
+    }
   });
 });

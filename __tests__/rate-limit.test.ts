@@ -1,4 +1,5 @@
 import { randomUUID } from 'node:crypto';
+import type express from 'express';
 import Redis from 'ioredis';
 import { RedisStore as RateLimitRedisStore, type RedisReply } from 'rate-limit-redis';
 import request from 'supertest';
@@ -47,6 +48,37 @@ describe('rateLimit: per-instance limits', () => {
     expect((await request(app).get('/compute/v2.1/servers/p1-db/os-server-password').set('X-Auth-Token', 'reader-p1')).status).toBe(200);
   });
 
+  it('never shares a counter across callers whose principals have no id: 500 INTERNAL, logged naming principalId', async () => {
+    // Keystone's shape: userId, not id; and no principalId option.
+    const keystone = (req: express.Request) => {
+      const match = /^(reader|member)-(\w+)$/.exec(req.get('x-auth-token') ?? '');
+      return match ? { userId: `${match[1]}@${match[2]}`, projectId: match[2], roles: [match[1]] } : null;
+    };
+    const { app, logger, events } = hostApp({ rateLimit: { limit: 3 }, authenticate: keystone as never });
+    const url = '/compute/v2.1/servers/p1-web/os-server-password';
+    for (const token of ['reader-p1', 'reader-p1', 'reader-p1', 'reader-p1', 'member-p1']) {
+      const res = await request(app).get(url).set('X-Auth-Token', token);
+      expect([res.status, res.body.error?.code]).toEqual([500, 'INTERNAL']);
+    }
+    const said = logger.errors.filter(([message]) => String(message).includes('`principalId`'));
+    expect(said).toHaveLength(1);
+    expect(events.filter((event) => event.type === 'password.read')).toEqual([]);
+  });
+
+  it('counts each caller apart once principalId names them', async () => {
+    const { app } = hostApp({
+      rateLimit: { limit: 3 },
+      authenticate: ((req: express.Request) => ({ userId: req.get('x-auth-token'), projectId: 'p1' })) as never,
+      principalId: ((principal: { userId: string }) => principal.userId) as never,
+    });
+    const url = '/compute/v2.1/servers/p1-web/os-server-password';
+    const statuses: number[] = [];
+    for (const token of ['reader-p1', 'reader-p1', 'reader-p1', 'reader-p1', 'member-p1']) {
+      statuses.push((await request(app).get(url).set('X-Auth-Token', token)).status);
+    }
+    expect(statuses).toEqual([200, 200, 200, 429, 200]);
+  });
+
   it('does not count requests refused before the instance is known', async () => {
     const { app } = guestApp({ rateLimit: { limit: 1 } });
     for (let attempt = 0; attempt < 3; attempt++) expect((await request(app).get(PATH)).status).toBe(403);
@@ -86,6 +118,33 @@ describeWithRedis('rateLimit: shared across processes with rate-limit-redis', ()
     });
     return guestApp({ service: new PasswordService(), rateLimit: { limit: 4, windowMs: 60_000, store } }).app;
   }
+
+  it.each([
+    ['maxRetriesPerRequest: null (commands queue forever)', { maxRetriesPerRequest: null }],
+    ['the default retries', {}],
+  ])('answers 503 STORE_UNAVAILABLE within the store deadline when the limiter store is dead, with %s', async (_, options) => {
+    // A port nothing listens on: ioredis keeps reconnecting and queues the commands.
+    const dead = new Redis({ host: '127.0.0.1', port: 1, ...options });
+    dead.on('error', () => {});
+    try {
+      const store = new RateLimitRedisStore({
+        prefix,
+        sendCommand: (command: string, ...args: string[]) => dead.call(command, ...args) as Promise<RedisReply>,
+      });
+      const { app, service, events } = guestApp({ rateLimit: { limit: 4, store } });
+      for (const method of ['get', 'post'] as const) {
+        const started = performance.now();
+        const res = await request(app)[method](PATH).set('X-Test-Instance', 'i-dead').send(ciphertext());
+        expect([res.status, res.body.error.code, res.headers['retry-after']]).toEqual([503, 'STORE_UNAVAILABLE', '1']);
+        // The deadline is 2 s; a loaded machine may add some.
+        expect(performance.now() - started).toBeLessThan(6000);
+      }
+      expect(await service.peek('i-dead')).toBeUndefined();
+      expect(events.filter((event) => event.type === 'password.set')).toEqual([]);
+    } finally {
+      dead.disconnect();
+    }
+  }, 30_000);
 
   it('counts the requests of every app sharing the store against one limit', async () => {
     const apps = [sharedLimitApp(), sharedLimitApp()];

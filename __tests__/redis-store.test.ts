@@ -45,6 +45,7 @@ describe('new RedisStore() options', () => {
         'lib/core/timeout.ts',
         'lib/core/write-waiters.ts',
         'lib/stores/store-error.ts',
+        'lib/stores/redis-pipeline.ts',
         'lib/stores/redis-subscriber.ts',
         'lib/stores/redis.ts',
       ],

@@ -149,6 +149,39 @@ describe.each(backends)('$name', (backend) => {
       await expect(store.get(id)).resolves.toBe(winners[0]);
     });
 
+    test('ids with U+0000 or another C0 control are refused by the service with 400, storing nothing', async () => {
+      const service = new PasswordService({ store, format: 'text' });
+      const suffix = randomUUID();
+      for (const control of ['\u0000', '\u0001', '\t', '\n', '\r', '\u001b', '\u001f']) {
+        const id = `vm${control}${suffix}`;
+        for (const call of [
+          () => service.setOnce(id, 'value'),
+          () => service.overwrite(id, 'value'),
+          () => service.get(id),
+          () => service.clear(id),
+        ]) {
+          await expect(call()).rejects.toMatchObject({ status: 400, code: 'BAD_REQUEST', message: expect.stringContaining('control characters') });
+        }
+      }
+      await expect(store.get(`vm${suffix}`)).resolves.toBeUndefined();
+    });
+
+    test('every id the rule allows is held apart and given back: 255 characters, astral, DEL, C1, spaces', async () => {
+      const service = new PasswordService({ store, format: 'text' });
+      const suffix = randomUUID();
+      const ids = [
+        `${suffix}${'x'.repeat(255 - suffix.length)}`,
+        `vm-😀-${suffix}`,
+        `vm\u007f${suffix}`,
+        `vm\u0085${suffix}`,
+        `vm ${suffix}`,
+        `vm\u00a0${suffix}`,
+      ];
+      for (const [index, id] of ids.entries()) await expect(service.setOnce(id, `value ${index}`)).resolves.toBe(true);
+      for (const [index, id] of ids.entries()) await expect(service.get(id)).resolves.toBe(`value ${index}`);
+      for (const id of ids) await expect(service.clear(id)).resolves.toBe(true);
+    });
+
     test('ids with a lone surrogate are refused by the service, so they never share one password', async () => {
       const service = new PasswordService({ store, format: 'text' });
       const suffix = randomUUID();

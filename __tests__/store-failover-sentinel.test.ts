@@ -4,7 +4,8 @@ import { setTimeout as sleep } from 'node:timers/promises';
 import { promisify } from 'node:util';
 import Redis from 'ioredis';
 import { RedisStore } from '../lib/stores/redis';
-import { RECOMMENDED_REDIS_OPTIONS, waitUntilReady } from './helpers/store-backends';
+import { documentedSentinelOptions } from './helpers/documented-redis-settings';
+import { waitUntilReady } from './helpers/store-backends';
 import { describeCounts, proveFailover } from './helpers/store-failover-load';
 import { startGuestHost, type GuestHost } from './helpers/store-fault-load';
 import { startClusterServer, stopClusterServers } from './helpers/store-cluster-processes';
@@ -61,12 +62,12 @@ class SentinelSet {
     }
   }
 
-  /** An ioredis Sentinel client with the README's recommended settings. */
+  /** An ioredis Sentinel client with exactly the settings docs/stores.md recommends. */
   async client(): Promise<Redis> {
     const client = new Redis({
       sentinels: this.sentinels.map((sentinel) => ({ host: '127.0.0.1', port: sentinel.port })),
       name: NAME,
-      ...RECOMMENDED_REDIS_OPTIONS,
+      ...documentedSentinelOptions(),
     });
     client.on('error', () => {});
     await waitUntilReady(client);

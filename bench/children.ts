@@ -1,16 +1,9 @@
 import { fork, type ChildProcess } from 'node:child_process';
 import { join } from 'node:path';
-import { stopProcess, treeCpuMicros } from './processes';
+import { killGroup, killOnExit, OWN_GROUP, stopProcess, treeCpuMicros } from './processes';
 import type { ControlMessage, ServerMessage, ServerSpec } from './server';
 
 const START_TIMEOUT_MS = 15_000;
-const running = new Set<ChildProcess>();
-
-// However the bench ends, no server process outlives it.
-process.on('exit', () => {
-  for (const child of running) child.kill('SIGKILL');
-});
-
 /** A server process listening on an ephemeral port of 127.0.0.1. */
 export interface RunningServer {
   readonly port: number;
@@ -22,12 +15,17 @@ export interface RunningServer {
   stop(): Promise<void>;
 }
 
-/** Forks `dist/bench/server.js` for `spec`; `cpuProfileDir` runs it under `--cpu-prof`. */
-export function startServer(spec: ServerSpec, cpuProfileDir?: string): Promise<RunningServer> {
-  const execArgv = cpuProfileDir ? ['--cpu-prof', `--cpu-prof-dir=${cpuProfileDir}`] : [];
-  const child = fork(join(__dirname, 'server.js'), [JSON.stringify(spec)], { execArgv });
-  running.add(child);
-  child.once('exit', () => running.delete(child));
+/** How to run a server's Node: under `--cpu-prof` into `cpuProfileDir`, with extra `flags`. */
+export interface NodeSettings {
+  readonly cpuProfileDir?: string;
+  readonly flags?: readonly string[];
+}
+
+/** Forks `dist/bench/server.js` for `spec`, with `settings`' Node flags. */
+export function startServer(spec: ServerSpec, { cpuProfileDir, flags = [] }: NodeSettings = {}): Promise<RunningServer> {
+  const execArgv = [...flags, ...(cpuProfileDir ? ['--cpu-prof', `--cpu-prof-dir=${cpuProfileDir}`] : [])];
+  const child = fork(join(__dirname, 'server.js'), [JSON.stringify(spec)], { execArgv, ...OWN_GROUP });
+  killOnExit(child);
 
   return new Promise((resolve, reject) => {
     let settled = false;
@@ -35,7 +33,7 @@ export function startServer(spec: ServerSpec, cpuProfileDir?: string): Promise<R
       if (settled) return;
       settled = true;
       clearTimeout(timer);
-      child.kill('SIGKILL');
+      killGroup(child);
       reject(new Error(`The ${spec.side} server (${spec.backend}, ${spec.processes ?? 1} processes) did not start: ${reason}`));
     };
     const timer = setTimeout(() => fail(`no answer within ${START_TIMEOUT_MS} ms`), START_TIMEOUT_MS);

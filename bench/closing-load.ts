@@ -8,7 +8,7 @@ import type { BenchRequest, Scenario } from './scenarios';
 const REQUEST_TIMEOUT_MS = 10_000;
 
 /** `request` as bytes on the wire, asking the server to close the connection after its answer. */
-function serialise({ method, path, headers, body }: BenchRequest): Buffer {
+export function serialise({ method, path, headers, body }: BenchRequest): Buffer {
   const lines = [`${method} ${path} HTTP/1.1`, 'Host: 127.0.0.1', 'Connection: close'];
   for (const [name, value] of Object.entries(headers)) lines.push(`${name}: ${value}`);
   if (body !== undefined) lines.push(`Content-Length: ${Buffer.byteLength(body)}`);
@@ -19,6 +19,26 @@ function serialise({ method, path, headers, body }: BenchRequest): Buffer {
 function statusOf(head: Buffer | undefined): number {
   const match = head && /^HTTP\/1\.[01] (\d{3})/.exec(head.toString('latin1', 0, 16));
   return match ? Number(match[1]) : 0;
+}
+
+/**
+ * Sends `request` on a new connection to `port`; resolves the answer's status once the server has
+ * closed the connection, or 0 when it failed, timed out or sent no HTTP answer.
+ */
+export function exchange(port: number, request: Buffer): Promise<number> {
+  return new Promise((resolve) => {
+    let head: Buffer | undefined;
+    let failed = false;
+    const socket = connect({ port, host: '127.0.0.1', noDelay: true }, () => socket.write(request));
+    socket.setTimeout(REQUEST_TIMEOUT_MS, () => socket.destroy(new Error('timeout')));
+    socket.on('data', (chunk: Buffer) => {
+      head ??= chunk;
+    });
+    socket.on('error', () => {
+      failed = true;
+    });
+    socket.on('close', () => resolve(failed ? 0 : statusOf(head)));
+  });
 }
 
 /**
@@ -35,30 +55,16 @@ export function runClosingLoad(port: number, scenario: Pick<Scenario, 'request' 
   const started = performance.now();
   const deadline = started + seconds * 1000;
 
-  const once = (): Promise<void> =>
-    new Promise((resolve) => {
-      const request = fixed ?? serialise(scenario.request());
-      const sent = performance.now();
-      let head: Buffer | undefined;
-      let failed = false;
-      const socket = connect({ port, host: '127.0.0.1', noDelay: true }, () => socket.write(request));
-      socket.setTimeout(REQUEST_TIMEOUT_MS, () => socket.destroy(new Error('timeout')));
-      socket.on('data', (chunk: Buffer) => {
-        head ??= chunk;
-      });
-      socket.on('error', () => {
-        failed = true;
-      });
-      socket.on('close', () => {
-        const status = statusOf(head);
-        if (failed || status === 0) errors++;
-        else {
-          latencies.push(performance.now() - sent);
-          statusCounts[status] = (statusCounts[status] ?? 0) + 1;
-        }
-        resolve();
-      });
-    });
+  const once = async (): Promise<void> => {
+    const request = fixed ?? serialise(scenario.request());
+    const sent = performance.now();
+    const status = await exchange(port, request);
+    if (status === 0) errors++;
+    else {
+      latencies.push(performance.now() - sent);
+      statusCounts[status] = (statusCounts[status] ?? 0) + 1;
+    }
+  };
 
   const slot = async (): Promise<void> => {
     while (performance.now() < deadline) await once();

@@ -6,6 +6,8 @@ export const PROXY_SECRET = 'bench-proxy-secret-0123456789abcdef';
 export const PROJECT_ID = 'bench-project';
 /** The instance whose password is set before the load starts. */
 export const INSTANCE_ID = '7c3e4a1b-9d2f-4e6a-8b5c-0f1d2e3a4b5c';
+/** What every boot-storm instance id starts with: instances booting without a password yet. */
+export const STORM_PREFIX = 'storm-';
 export const OWNER_TOKEN = 'bench-owner-token-0123456789';
 
 export const GUEST_PATH = '/openstack/latest/password';

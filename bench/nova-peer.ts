@@ -1,10 +1,11 @@
 import { spawn, spawnSync, type ChildProcess } from 'node:child_process';
-import { createServer, connect } from 'node:net';
+import { connect } from 'node:net';
+import { freePort } from './free-port';
 import { join } from 'node:path';
 import { setTimeout as sleep } from 'node:timers/promises';
-import { INSTANCE_ID, PROJECT_ID, PROXY_SECRET, STORED_PASSWORD } from './fixtures';
+import { INSTANCE_ID, PROJECT_ID, PROXY_SECRET, STORED_PASSWORD, STORM_PREFIX } from './fixtures';
 import type { RunningServer } from './children';
-import { stopProcess, treeCpuMicros } from './processes';
+import { killGroup, killOnExit, OWN_GROUP, stopProcess, treeCpuMicros } from './processes';
 
 /** How to get the peer, for the message shown when it is missing. */
 export const NOVA_INSTALL = 'sudo apt-get install -y python3-nova gunicorn (Debian 12: Nova 26.2 "Zed", gunicorn 20.1)';
@@ -25,16 +26,6 @@ export function findNovaPython(): { python: string } | { missing: string } {
     if (probe.status === 0) return { python };
   }
   return { missing: `Nova's metadata handler and gunicorn are not importable from ${PYTHONS.join(' or ')}; install them: ${NOVA_INSTALL}` };
-}
-
-function freePort(): Promise<number> {
-  return new Promise((resolve, reject) => {
-    const server = createServer().once('error', reject);
-    server.listen(0, '127.0.0.1', () => {
-      const { port } = server.address() as { port: number };
-      server.close(() => resolve(port));
-    });
-  });
 }
 
 function answers(port: number): Promise<boolean> {
@@ -70,19 +61,19 @@ export async function startNova({ python, worker, processes }: NovaSetup): Promi
     BENCH_INSTANCE_ID: INSTANCE_ID,
     BENCH_PROJECT_ID: PROJECT_ID,
     BENCH_PASSWORD: STORED_PASSWORD,
+    BENCH_STORM_PREFIX: STORM_PREFIX,
   };
-  const child = spawn(python, args, { env, stdio: ['ignore', 'ignore', 'pipe'] });
+  // Its own process group: an abort kills the arbiter and every worker, even one the arbiter left.
+  const child = spawn(python, args, { env, stdio: ['ignore', 'ignore', 'pipe'], ...OWN_GROUP });
+  killOnExit(child);
   let log = '';
   child.stderr?.on('data', (chunk: Buffer) => {
     log = (log + chunk.toString()).slice(-4000);
   });
-  const kill = (): boolean => child.kill('SIGKILL');
-  process.once('exit', kill);
-
   const deadline = Date.now() + START_TIMEOUT_MS;
   while (!(await answers(port))) {
     if (child.exitCode !== null || Date.now() > deadline) {
-      kill();
+      killGroup(child);
       throw new Error(`Nova under gunicorn (${worker}, ${processes} processes) did not start:\n${log}`);
     }
     await sleep(100);
@@ -95,7 +86,7 @@ export async function startNova({ python, worker, processes }: NovaSetup): Promi
       if (child.exitCode !== null) throw new Error(`gunicorn exited with code ${child.exitCode} during the run:\n${log}`);
       return treeCpuMicros(pid);
     },
-    stop: () => stopGunicorn(child).finally(() => process.off('exit', kill)),
+    stop: () => stopGunicorn(child),
   };
 }
 

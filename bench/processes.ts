@@ -53,6 +53,11 @@ function tree(root: number): ProcStat[] {
   return all.filter((stat) => members.has(stat.pid));
 }
 
+/** The ids of `root` and every process descended from it, now. */
+export function treePids(root: number): number[] {
+  return tree(root).map((stat) => stat.pid);
+}
+
 /** The CPU time (user + system) of `root` and its descendants, in microseconds (10 ms resolution). */
 export function treeCpuMicros(root: number): number {
   return tree(root).reduce((sum, stat) => sum + (stat.cpuTicks * 1_000_000) / TICKS_PER_SECOND, 0);
@@ -95,15 +100,56 @@ export function pinSelf(cores: string): boolean {
 const STOP_TIMEOUT_MS = 5_000;
 
 /**
- * Asks `child` to stop (`ask`), kills it with SIGKILL if it lingers, and resolves once it has
- * exited.
+ * Kills `child` and every process it started (gunicorn's workers, node:cluster's workers) with
+ * SIGKILL. The child must lead its own process group (`spawn`/`fork` with `detached: true`): a
+ * worker whose parent died is re-parented to init and no longer in the parent's tree, but still in
+ * its group. Synchronous, so it can run in a process `'exit'` handler.
+ */
+export function killGroup(child: ChildProcess): void {
+  if (child.pid === undefined) return;
+  try {
+    process.kill(-child.pid, 'SIGKILL');
+  } catch {
+    // The group is gone already (ESRCH), or the child does not lead one: kill what can still be reached.
+    child.kill('SIGKILL');
+  }
+}
+
+const started = new Set<ChildProcess>();
+
+// However the bench ends (an error, a signal that its handler turns into exit()), no server outlives it.
+process.on('exit', () => {
+  for (const child of started) killGroup(child);
+});
+
+/**
+ * Options for `spawn`/`fork` of a server: its own process group, so `killGroup` reaches every
+ * process it starts.
+ */
+export const OWN_GROUP = { detached: true } as const;
+
+/** Kills `child`'s process group when this process exits, unless `stopProcess` stopped it first. */
+export function killOnExit(child: ChildProcess): void {
+  started.add(child);
+}
+
+/**
+ * Asks `child` to stop (`ask`), kills its whole process group with SIGKILL if it lingers, and
+ * resolves once it has exited and its group is gone (a worker it left behind is killed).
  */
 export function stopProcess(child: ChildProcess, ask: () => void): Promise<void> {
-  if (child.exitCode !== null || child.signalCode !== null) return Promise.resolve();
+  const exited = child.exitCode !== null || child.signalCode !== null;
+  if (exited) {
+    killGroup(child);
+    started.delete(child);
+    return Promise.resolve();
+  }
   return new Promise((resolve) => {
-    const timer = setTimeout(() => child.kill('SIGKILL'), STOP_TIMEOUT_MS);
+    const timer = setTimeout(() => killGroup(child), STOP_TIMEOUT_MS);
     child.once('exit', () => {
       clearTimeout(timer);
+      killGroup(child);
+      started.delete(child);
       resolve();
     });
     ask();

@@ -1,10 +1,11 @@
 import { spawn, type ChildProcess } from 'node:child_process';
 import { mkdtempSync, rmSync } from 'node:fs';
-import { createServer } from 'node:net';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { setTimeout as sleep } from 'node:timers/promises';
 import Redis from 'ioredis';
+import { freePort } from './free-port';
+import { killOnExit, OWN_GROUP, stopProcess } from './processes';
 
 /** A private Redis primary with one replica, for the `minReplicas: 1` rows. */
 export interface ReplicatedRedis {
@@ -14,18 +15,13 @@ export interface ReplicatedRedis {
   stop(): Promise<void>;
 }
 
-async function freePort(): Promise<number> {
-  const server = createServer();
-  await new Promise<void>((resolve) => server.listen(0, '127.0.0.1', resolve));
-  const { port } = server.address() as { port: number };
-  await new Promise<void>((resolve) => server.close(() => resolve()));
-  return port;
-}
-
-function startRedis(dir: string, port: number, args: readonly string[]): Promise<ChildProcess> {
+/** Starts a private redis-server on `port` of 127.0.0.1 with its files in `dir`, no snapshots. */
+export function startRedis(dir: string, port: number, args: readonly string[]): Promise<ChildProcess> {
   const child = spawn('redis-server', ['--port', String(port), '--bind', '127.0.0.1', '--dir', dir, '--save', '', ...args], {
     stdio: ['ignore', 'pipe', 'inherit'],
+    ...OWN_GROUP,
   });
+  killOnExit(child);
   return new Promise((resolve, reject) => {
     let output = '';
     child.stdout?.on('data', (chunk: Buffer) => {
@@ -42,14 +38,7 @@ export async function startReplicatedRedis(): Promise<ReplicatedRedis> {
   const dir = mkdtempSync(join(tmpdir(), 'mdpw-bench-redis-'));
   const children: ChildProcess[] = [];
   const stop = async (): Promise<void> => {
-    await Promise.all(
-      children.map(async (child) => {
-        if (child.exitCode !== null || child.signalCode !== null) return;
-        const exited = new Promise((resolve) => child.once('exit', resolve));
-        child.kill('SIGKILL');
-        await exited;
-      }),
-    );
+    await Promise.all(children.map((child) => stopProcess(child, () => child.kill('SIGKILL'))));
     rmSync(dir, { recursive: true, force: true });
   };
   try {

@@ -1,24 +1,33 @@
 import { writeFileSync } from 'node:fs';
-import { arch, availableParallelism, cpus, platform } from 'node:os';
+import { arch, cpus, platform } from 'node:os';
 import { join } from 'node:path';
-import { prepareBackends, type BackendNames } from './backends';
-import { startServer, type RunningServer } from './children';
+import { prepareBackends } from './backends';
+import type { RunningServer } from './children';
 import { CONNECTION_SCENARIOS, SCALING_SCENARIOS } from './connection-scenarios';
 import { CONNECTIONS, PIPELINING } from './load';
 import { FULL_TIMING, measurePair, QUICK_TIMING, type Timing } from './measure';
 import { MEMORY_INSTANCES, MEMORY_TARGET_BYTES, measureMemoryStore } from './memory';
-import { findNovaPython, GTHREADS, NOVA_INSTALL, startNova } from './nova-peer';
+import { findNovaPython, GTHREADS, NOVA_INSTALL } from './nova-peer';
 import { NOVA_SCENARIOS } from './nova-scenarios';
-import { ownCores, pinSelf, pinTree } from './processes';
-import { SCENARIOS as KEEP_ALIVE_SCENARIOS, setupOf, type Scenario, type ServerSetup, type Side } from './scenarios';
+import { formatStormTable, measureBootStorm, QUICK_STORM_TIMING, STORM_TIMING, type StormReport } from './boot-storm';
+import { formatScale, measureScale, SCALE_INSTANCES, type ScaleReport } from './scale';
+import { writeTables } from './readme-tables';
+import { SCENARIOS as KEEP_ALIVE_SCENARIOS, type Scenario } from './scenarios';
+import { pinApart, startSide, type ServerContext } from './sides';
 import { formatTable, scenarioReport, type MemoryReport, type ScenarioReport } from './table';
 
 const RESULTS_FILE = join(__dirname, '..', '..', 'bench', 'results.json');
+const README_FILE = join(__dirname, '..', '..', 'bench', 'README.md');
 const SCENARIOS: readonly Scenario[] = [...KEEP_ALIVE_SCENARIOS, ...CONNECTION_SCENARIOS, ...SCALING_SCENARIOS, ...NOVA_SCENARIOS];
-const USAGE = `usage: node dist/bench/run.js [--peer nova] [--only ID,...] [--quick] [--cpu-prof DIR] [--no-memory]
-  --peer nova also measure against Nova's own metadata handler under gunicorn (${NOVA_SCENARIOS.length} rows);
-              it needs Debian's python3-nova and gunicorn: ${NOVA_INSTALL}
-  --only      run these scenarios (${SCENARIOS.map((scenario) => scenario.id).join(', ')})
+/** The parts of a run that are not pairs: `--only` names them like scenarios. */
+const BOOT_STORM = 'boot-storm';
+const SCALE = 'scale';
+const USAGE = `usage: node dist/bench/run.js [--peer nova] [--only ID,...] [--quick] [--cpu-prof DIR] [--no-memory] [--server-flags FLAGS]
+  --peer nova also measure against Nova's own metadata handler under gunicorn (${NOVA_SCENARIOS.length} rows and
+              the boot storm's Nova sides); it needs Debian's python3-nova and gunicorn: ${NOVA_INSTALL}
+  --only      run these scenarios (${SCENARIOS.map((scenario) => scenario.id).join(', ')}),
+              ${BOOT_STORM} (the boot storm) and ${SCALE} (the cost at ${SCALE_INSTANCES.toLocaleString('en-US')} instances)
+  --server-flags  extra Node flags for the Node servers, e.g. "--max-semi-space-size=16 --trace-gc"
   --cpu-prof  write each Node server's CPU profile to DIR/<scenario>/<side>/ (summarise them with
               node dist/bench/profile.js)
   --quick     ${QUICK_TIMING.rounds} rounds of ${QUICK_TIMING.roundSeconds} s per pair, to check that a run works (ratios too noisy to quote)
@@ -27,6 +36,7 @@ A partial or quick run prints its table but leaves bench/results.json alone.`;
 
 interface Args {
   readonly only?: ReadonlySet<string>;
+  readonly serverFlags: readonly string[];
   readonly cpuProfileDir?: string;
   readonly memory: boolean;
   readonly peer?: 'nova';
@@ -39,11 +49,13 @@ function parseArgs(argv: readonly string[]): Args {
   let memory = true;
   let peer: 'nova' | undefined;
   let timing = FULL_TIMING;
+  let serverFlags: string[] = [];
   for (let i = 0; i < argv.length; i++) {
     const arg = argv[i];
     if (arg === '--only' && argv[i + 1]) only = new Set(argv[++i].split(','));
     else if (arg === '--cpu-prof' && argv[i + 1]) cpuProfileDir = argv[++i];
     else if (arg === '--no-memory') memory = false;
+    else if (arg === '--server-flags' && argv[i + 1]) serverFlags = argv[++i].split(/\s+/).filter(Boolean);
     else if (arg === '--quick') timing = QUICK_TIMING;
     else if (arg === '--peer' && argv[i + 1] === 'nova') peer = argv[++i] as 'nova';
     else if (arg === '--help') {
@@ -51,57 +63,32 @@ function parseArgs(argv: readonly string[]): Args {
       process.exit(0);
     } else throw new Error(`unknown argument ${arg}\n${USAGE}`);
   }
-  const unknown = [...(only ?? [])].filter((id) => !SCENARIOS.some((scenario) => scenario.id === id));
+  const unknown = [...(only ?? [])].filter((id) => id !== BOOT_STORM && id !== SCALE && !SCENARIOS.some((scenario) => scenario.id === id));
   if (unknown.length > 0) throw new Error(`unknown scenario ${unknown.join(', ')}\n${USAGE}`);
   const peerRows = [...(only ?? [])].filter((id) => NOVA_SCENARIOS.some((scenario) => scenario.id === id));
   if (peerRows.length > 0 && !peer) throw new Error(`${peerRows.join(', ')} need --peer nova\n${USAGE}`);
-  return { only, cpuProfileDir, memory, peer, timing };
+  return { only, serverFlags, cpuProfileDir, memory, peer, timing };
+}
+
+/** The line above the tables: what ran, where, how long. */
+function runLine(host: ReturnType<typeof machine>, seconds: number): string {
+  return (
+    `One run of \`npm run bench -- --peer nova\` on ${host.cpu}, ${host.cores} cores, Node ${host.node}, ${host.platform}, ` +
+    `${new Date().toISOString().slice(0, 10)}, ${Math.round(seconds / 60)} minutes (\`bench/results.json\` holds it).`
+  );
 }
 
 function machine() {
   return { cpu: cpus()[0]?.model ?? 'unknown', cores: cpus().length, node: process.version, platform: `${platform()} ${arch()}` };
 }
 
-/** Everything a scenario's servers need: the backends' names, the peer's Python, profiling. */
-interface ServerContext {
-  readonly names: BackendNames;
-  readonly novaPython?: string;
-  readonly cpuProfileDir?: string;
-  readonly timing: Timing;
-}
-
-function startSide(scenario: Scenario, side: Side | ServerSetup, context: ServerContext): Promise<RunningServer> {
-  const setup = setupOf(side);
-  const processes = setup.processes === 'cores' ? availableParallelism() : 1;
-  if (setup.side === 'nova-sync' || setup.side === 'nova-gthread') {
-    if (!context.novaPython) throw new Error(`${scenario.id} needs --peer nova`);
-    return startNova({ python: context.novaPython, worker: setup.side === 'nova-sync' ? 'sync' : 'gthread', processes });
-  }
-  const profileDir = context.cpuProfileDir && join(context.cpuProfileDir, scenario.id, setup.side);
-  const spec = { side: setup.side, backend: scenario.backend, names: context.names, processes, scheduling: setup.scheduling };
-  return startServer(spec, profileDir);
-}
-
-/**
- * Pins a pinned scenario's servers to core 1 and this process (the load generator) to core 0, on
- * a machine with two cores or more; returns how to undo it.
- */
-function pinApart(scenario: Scenario, servers: readonly RunningServer[]): () => void {
-  const cores = availableParallelism();
-  if (!scenario.pinned || cores < 2) return () => undefined;
-  const before = ownCores();
-  const pinned = before !== undefined && pinSelf('0') && servers.every((server) => pinTree(server.pid, '1'));
-  if (!pinned) console.warn(`${scenario.id}: not pinned (taskset, from util-linux, is missing)`);
-  return () => void (before && pinSelf(before));
-}
-
-async function measureScenario(scenario: Scenario, context: ServerContext): Promise<ScenarioReport> {
+async function measureScenario(scenario: Scenario, context: ServerContext, timing: Timing): Promise<ScenarioReport> {
   const servers: RunningServer[] = [];
   let unpin = (): void => undefined;
   try {
-    for (const side of [scenario.subject, scenario.baseline]) servers.push(await startSide(scenario, side, context));
-    unpin = pinApart(scenario, servers);
-    return scenarioReport(scenario, await measurePair(scenario, servers[0], servers[1], context.timing));
+    for (const side of [scenario.subject, scenario.baseline]) servers.push(await startSide(scenario.id, side, scenario.backend, context));
+    unpin = pinApart(scenario.id, scenario.pinned, servers);
+    return scenarioReport(scenario, await measurePair(scenario, servers[0], servers[1], timing));
   } finally {
     unpin();
     await Promise.all(servers.map((server) => server.stop()));
@@ -125,8 +112,12 @@ async function main(): Promise<void> {
     process.once(signal, () => void backends.cleanup().finally(() => process.exit(130)));
   }
 
+  const context: ServerContext = { names: backends.names, novaPython, cpuProfileDir: args.cpuProfileDir, serverFlags: args.serverFlags };
   const reports: ScenarioReport[] = [];
   let memory: MemoryReport | undefined;
+  let bootStorm: StormReport | undefined;
+  let scale: ScaleReport | undefined;
+  const quick = args.timing !== FULL_TIMING;
   try {
     for (const scenario of scenarios) {
       const unavailable = backends.unavailable[scenario.backend];
@@ -134,13 +125,17 @@ async function main(): Promise<void> {
         console.warn(`skipping ${scenario.id}: ${unavailable}`);
         continue;
       }
-      const report = await measureScenario(scenario, { names: backends.names, novaPython, cpuProfileDir: args.cpuProfileDir, timing: args.timing });
+      const report = await measureScenario(scenario, context, args.timing);
       reports.push(report);
       console.log(
         `${scenario.id}: ${report.subject.side} ${Math.round(report.subject.requestsPerSecond)} req/s, ` +
           `${report.baseline.side} ${Math.round(report.baseline.requestsPerSecond)} req/s`,
       );
     }
+    if (!args.only || args.only.has(BOOT_STORM)) {
+      bootStorm = await measureBootStorm(context, quick ? QUICK_STORM_TIMING : STORM_TIMING);
+    }
+    if (!args.only || args.only.has(SCALE)) scale = await measureScale(context, args.timing, backends.unavailable);
     if (args.memory) {
       const result = await measureMemoryStore();
       memory = { ...result, targetBytes: MEMORY_TARGET_BYTES, pass: result.bytesPerPassword <= MEMORY_TARGET_BYTES };
@@ -162,13 +157,20 @@ async function main(): Promise<void> {
       `pipelining ${PIPELINING} (connection-per-request rows: ${CONNECTIONS} in flight); ` +
       `per side ${args.timing.warmupSeconds} s warm-up, then ${args.timing.rounds} alternating rounds of ${args.timing.roundSeconds} s\n`,
   );
-  console.log(formatTable(reports, memory));
+  const tables: Record<string, string> = { pairs: formatTable(reports, memory) };
+  if (bootStorm) tables.storm = formatStormTable(bootStorm);
+  if (scale) tables.scale = [formatScale(scale), '', formatTable(scale.gets, undefined)].join('\n');
+  console.log(Object.values(tables).join('\n\n'));
   const seconds = Math.round((Date.now() - started) / 1000);
   console.log(`\n${seconds} s`);
-  if (args.only || args.cpuProfileDir || !args.memory || args.timing !== FULL_TIMING) return;
-  const results = { machine: host, settings, scenarios: reports, memory, seconds };
+  if (args.only || args.cpuProfileDir || !args.memory || quick || args.serverFlags.length > 0) return;
+  const results = { machine: host, settings, scenarios: reports, memory, bootStorm, scale, seconds };
   writeFileSync(RESULTS_FILE, `${JSON.stringify(results, null, 2)}\n`);
   console.log(`wrote ${RESULTS_FILE}`);
+  if (args.peer === 'nova') {
+    writeTables(README_FILE, { ...tables, run: runLine(host, seconds) });
+    console.log(`updated the tables in ${README_FILE}`);
+  }
 }
 
 main().catch((error: unknown) => {

@@ -29,11 +29,19 @@ export interface FailoverCounts {
   readonly conflictNotReadable: number;
 }
 
+/** What the agents met on their way, counted as it happens. */
+interface Tally {
+  unavailable: number;
+  connectionErrors: number;
+  /** When the last 503 was answered (Date.now()). */
+  lastUnavailableAt?: number;
+}
+
 /**
  * POSTs `value` for `instanceId` until it is answered 200 or 409, retrying 503 and connection
  * errors as cloudbase-init does (the same value each time); any other answer fails the proof.
  */
-async function post(host: GuestHost, instanceId: string, value: string, tally: { unavailable: number; connectionErrors: number }, deadline: number): Promise<200 | 409> {
+async function post(host: GuestHost, instanceId: string, value: string, tally: Tally, deadline: number): Promise<200 | 409> {
   for (;;) {
     if (Date.now() > deadline) throw new Error(`no 200 or 409 for ${instanceId} before the proof's deadline`);
     try {
@@ -41,6 +49,7 @@ async function post(host: GuestHost, instanceId: string, value: string, tally: {
       if (status === 200 || status === 409) return status;
       if (status !== 503) throw new Error(`POST ${instanceId} was answered ${status}: ${text}`);
       tally.unavailable++;
+      tally.lastUnavailableAt = Date.now();
     } catch (error) {
       if ((error as Error).message.startsWith('POST ')) throw error;
       tally.connectionErrors++;
@@ -68,11 +77,11 @@ async function read(host: GuestHost, instanceId: string, deadline: number): Prom
 export async function proveFailover(
   host: GuestHost,
   options: { clients: number; beforeFault: number; afterFault: number; failover: () => Promise<void>; deadlineMs: number },
-): Promise<{ counts: FailoverCounts; postings: Posting[] }> {
+): Promise<{ counts: FailoverCounts; postings: Posting[]; lastUnavailableAt: number | undefined }> {
   const deadline = Date.now() + options.deadlineMs;
   const run = randomBytes(4).toString('hex');
   const postings: Posting[] = [];
-  const tally = { unavailable: 0, connectionErrors: 0 };
+  const tally: Tally = { unavailable: 0, connectionErrors: 0 };
   let failover: Promise<void> | undefined;
   let failedOver = false;
   let failure: unknown;
@@ -118,11 +127,12 @@ export async function proveFailover(
   const counts: FailoverCounts = {
     ok: postings.filter((p) => p.status === 200).length,
     conflict: postings.filter((p) => p.status === 409).length,
-    ...tally,
+    unavailable: tally.unavailable,
+    connectionErrors: tally.connectionErrors,
     lost,
     conflictNotReadable,
   };
-  return { counts, postings };
+  return { counts, postings, lastUnavailableAt: tally.lastUnavailableAt };
 }
 
 /** One line for the test's output: what the proof counted. */

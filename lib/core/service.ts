@@ -128,7 +128,9 @@ export class PasswordService {
   async get(id: string, context?: ActionContext): Promise<string | undefined> {
     checkId(id);
     const [value, durationMs] = await this.#call(id, context, () => this.#store.get(id));
-    if (value !== undefined) this.#emit({ type: 'password.read', instanceId: id, durationMs }, context);
+    if (value !== undefined && this.#onEvent !== undefined) {
+      this.#emit({ type: 'password.read', instanceId: id, durationMs }, context);
+    }
     return value;
   }
 
@@ -264,12 +266,13 @@ export class PasswordService {
     context: ActionContext | undefined,
     operation: () => Promise<T>,
   ): Promise<[result: T, durationMs: number]> {
-    const started = performance.now();
+    // Timed only for an `onEvent` to read: without one, no event is built.
+    const started = this.#onEvent === undefined ? 0 : performance.now();
     try {
       const result = await operation();
-      return [result, performance.now() - started];
+      return [result, started === 0 ? 0 : performance.now() - started];
     } catch (cause) {
-      throw this.#unavailable(id, context, cause, performance.now() - started);
+      throw this.#unavailable(id, context, cause, started === 0 ? 0 : performance.now() - started);
     }
   }
 

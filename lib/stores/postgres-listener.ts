@@ -1,5 +1,4 @@
 import type { Notification, Pool, QueryConfig } from 'pg';
-import { withTimeout } from '../core/timeout';
 import { WriteWaiters } from '../core/write-waiters';
 import { checkOut, type Lease } from './postgres-lease';
 import { storeError } from './store-error';
@@ -69,11 +68,7 @@ export class PostgresListener {
   async #listen(): Promise<void> {
     let lease: Lease | undefined;
     try {
-      const leasing = checkOut(this.#pool);
-      lease = await withTimeout(leasing, this.#timeoutMs, () => {
-        leasing.then((late) => late.release(), () => {});
-        return new Error(`PostgreSQL handed out no connection for waiting within ${this.#timeoutMs} ms.`);
-      });
+      lease = await this.#checkOut();
       const { client } = lease;
       const onNotification = (message: Notification): void => {
         if (message.channel === this.#channel && message.payload !== undefined) this.#waiters.wake(message.payload);
@@ -97,6 +92,23 @@ export class PostgresListener {
     }
   }
 
+  /** A pooled connection within the deadline; one handed out later goes straight back. */
+  #checkOut(): Promise<Lease> {
+    return new Promise((resolve, reject) => {
+      let late = false;
+      const timer = setTimeout(() => {
+        late = true;
+        reject(new Error(`PostgreSQL handed out no connection for waiting within ${this.#timeoutMs} ms.`));
+      }, this.#timeoutMs);
+      checkOut(this.#pool, (error, lease) => {
+        clearTimeout(timer);
+        if (late) return lease?.release();
+        if (lease === undefined) reject(error ?? new Error('The pool handed out no connection.'));
+        else resolve(lease);
+      });
+    });
+  }
+
   async #unlisten(): Promise<void> {
     const listening = this.#listening;
     if (!listening) return;
@@ -104,10 +116,10 @@ export class PostgresListener {
     listening.stop();
     try {
       await listening.lease.client.query(withDeadline('UNLISTEN *', this.#timeoutMs));
+      listening.lease.release();
     } catch (error) {
-      listening.lease.failure ??= error as Error;
+      listening.lease.fail(error as Error);
     }
-    listening.lease.release();
   }
 
   /** The connection failed (or the store closed): destroy it and fail every waiter. */
@@ -116,10 +128,7 @@ export class PostgresListener {
       this.#listening?.stop();
       this.#listening = undefined;
     }
-    if (lease) {
-      lease.failure ??= error;
-      lease.release();
-    }
+    lease?.fail(error);
     this.#waiters.failAll(storeError(error));
   }
 }

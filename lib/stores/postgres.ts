@@ -3,8 +3,7 @@ import type { Pool, QueryConfig, QueryResult, QueryResultRow } from 'pg';
 import { checkKnownOptions, optionalInteger, OptionsError } from '../core/options';
 import type { Logger, PasswordStore } from '../types';
 import { requirePeer } from '../core/peer';
-import { withTimeout } from '../core/timeout';
-import { checkOut } from './postgres-lease';
+import { checkOut, type Lease } from './postgres-lease';
 import { PostgresListener } from './postgres-listener';
 import { storeError } from './store-error';
 
@@ -180,41 +179,42 @@ export class PostgresStore implements PasswordStore {
    * Runs one statement (one implicit transaction, so committed, with the session's
    * `synchronous_commit`, before it answers) on a pooled connection, within `timeoutMs`. The store
    * never changes a session setting, so a synchronous standby confirms every write it acknowledges.
+   *
+   * One timer bounds the whole call: a call still waiting for a connection when it fires is
+   * abandoned (never run later); a statement still running then has its connection destroyed (as
+   * pg's own read timeout does), so a stuck connection never goes back to the pool.
    */
   #query<R extends QueryResultRow = QueryResultRow>(
     statement: Statement | string,
     values?: unknown[],
   ): Promise<QueryResult<R>> {
-    const { name, text } = typeof statement === 'string' ? { name: undefined, text: statement } : statement;
-    const deadline = Date.now() + this.timeoutMs;
-    let abandoned = false;
-    const run = async (): Promise<QueryResult<R>> => {
-      const lease = await checkOut(this.pool);
-      if (abandoned) {
-        lease.release();
-        throw new Error('abandoned');
-      }
-      // pg's own read timeout (absent from its typings) fails a stuck connection, which is then destroyed.
-      const query: QueryConfig & { query_timeout: number } = {
-        ...(name !== undefined && { name }),
-        text,
-        values,
-        query_timeout: Math.max(1, deadline - Date.now()),
+    const query: QueryConfig =
+      typeof statement === 'string' ? { text: statement, values } : { name: statement.name, text: statement.text, values };
+    return new Promise((resolve, reject) => {
+      let lease: Lease | undefined;
+      let settled = false;
+      const settle = (error: unknown, result?: QueryResult<R>): void => {
+        if (settled) return;
+        settled = true;
+        clearTimeout(timer);
+        if (error === undefined) resolve(result as QueryResult<R>);
+        else reject(storeError(error));
       };
-      try {
-        return await lease.client.query<R>(query);
-      } catch (error) {
-        lease.failure ??= error as Error;
-        throw error;
-      } finally {
-        lease.release();
-      }
-    };
-    return withTimeout(run(), this.timeoutMs, () => {
-      abandoned = true;
-      return new Error(`PostgreSQL did not answer within ${this.timeoutMs} ms.`);
-    }).catch((error: unknown) => {
-      throw storeError(error);
+      const timer = setTimeout(() => {
+        const timeout = new Error(`PostgreSQL did not answer within ${this.timeoutMs} ms.`);
+        lease?.fail(timeout);
+        settle(timeout);
+      }, this.timeoutMs);
+      checkOut(this.pool, (error, checkedOut) => {
+        if (checkedOut === undefined) return settle(error);
+        lease = checkedOut;
+        if (settled) return lease.release();
+        lease.client.query<R>(query, (queryError: Error | undefined, result: QueryResult<R>) => {
+          if (queryError) lease?.fail(queryError);
+          else lease?.release();
+          settle(queryError ?? undefined, result);
+        });
+      });
     });
   }
 }

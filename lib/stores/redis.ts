@@ -5,6 +5,7 @@ import { requirePeer } from '../core/peer';
 import { withTimeout } from '../core/timeout';
 import { RedisSubscriber } from './redis-subscriber';
 import { storeError } from './store-error';
+import { sendPipeline, sendToSlotOwner, type PipelineCommand } from './redis-pipeline';
 
 requirePeer('ioredis', 'redis');
 
@@ -50,11 +51,6 @@ function checkClient(client: unknown): asserts client is Redis | Cluster {
 const MAX_REPLICAS = 100;
 
 type Write = ['set', string, string, ...(string | number)[]] | ['del', string];
-/** A write, and the instance whose waiters hear of it (a set), announced in the same round trip. */
-interface WriteRequest {
-  readonly command: Write;
-  readonly announce?: string;
-}
 
 /**
  * A store in Redis, shared by every process and node that uses the same Redis: set-once is
@@ -64,9 +60,10 @@ interface WriteRequest {
  * the command's arguments.
  *
  * With `minReplicas`, each write is pipelined with `WAIT`: one pipeline goes to one connection, the
- * one of the node that owns the key (Cluster included), and ioredis never resends a pipeline's tail
- * on a new connection, where a `WAIT` would confirm nothing. `WAIT` holds that connection while it
- * waits, so commands sent behind it wait too.
+ * one of the node that owns the key, and is never resent in part on another connection, where a
+ * `WAIT` would confirm nothing. On a Cluster the store picks that node itself, waits for its
+ * connection to open, and resends the whole pipeline once after MOVED or ASK (`sendToSlotOwner`).
+ * `WAIT` holds that connection while it waits, so commands sent behind it wait too.
  *
  * Each set is pipelined with a `PUBLISH` on the instance's channel (`prefix` + `written:` + id),
  * after the `WAIT` when there is one: one round trip, as before. `watch` listens on a connection
@@ -82,6 +79,7 @@ export class RedisStore implements PasswordStore {
   readonly timeoutMs: number;
   /** Replicas that must confirm each write. */
   readonly minReplicas: number;
+  readonly #timeoutMessage: string;
   #subscriber: RedisSubscriber | undefined;
 
   constructor(options: RedisStoreOptions) {
@@ -96,25 +94,27 @@ export class RedisStore implements PasswordStore {
     this.prefix = options.prefix ?? 'mdpw:';
     this.timeoutMs = options.timeoutMs ?? 2000;
     this.minReplicas = options.minReplicas ?? 0;
+    this.#timeoutMessage = `Redis did not answer within ${this.timeoutMs} ms.`;
   }
 
   async get(id: string): Promise<string | undefined> {
-    const value = await this.#bounded(this.client.get(this.#key(id)));
-    return value ?? undefined;
+    const key = this.#key(id);
+    const value = await this.#bounded(this.client.isCluster ? this.#onSlotOwner(['get', key]) : this.client.get(key));
+    return (value as string | null) ?? undefined;
   }
 
   async setIfAbsent(id: string, value: string, ttlMs?: number): Promise<boolean> {
     const expiry = ttlMs === undefined ? [] : ['PX', ttlMs];
-    return (await this.#write({ command: ['set', this.#key(id), value, ...expiry, 'NX'], announce: id })) === 'OK';
+    return (await this.#write(['set', this.#key(id), value, ...expiry, 'NX'], id)) === 'OK';
   }
 
   async set(id: string, value: string, ttlMs?: number): Promise<void> {
     const expiry = ttlMs === undefined ? [] : ['PX', ttlMs];
-    await this.#write({ command: ['set', this.#key(id), value, ...expiry], announce: id });
+    await this.#write(['set', this.#key(id), value, ...expiry], id);
   }
 
   async delete(id: string): Promise<boolean> {
-    return (await this.#write({ command: ['del', this.#key(id)] })) === 1;
+    return (await this.#write(['del', this.#key(id)])) === 1;
   }
 
   /**
@@ -143,38 +143,53 @@ export class RedisStore implements PasswordStore {
   }
 
   /**
-   * Runs one write, in one pipeline with the `PUBLISH` that announces it; with `minReplicas`,
-   * resolves only once that many replicas confirmed a change.
+   * Runs one command on a Cluster, on the connection of the master that owns its key, following one
+   * MOVED or ASK (`sendToSlotOwner`).
    */
-  #write(write: WriteRequest): Promise<unknown> {
+  async #onSlotOwner(command: PipelineCommand & [string, string, ...unknown[]]): Promise<unknown> {
+    const [reply] = await sendToSlotOwner(this.client as Cluster, command[1], [command]);
+    const [error, value] = await reply;
+    if (error) throw error;
+    return value;
+  }
+
+  /**
+   * Runs one write, pipelined with the `PUBLISH` that announces a set for `announce` to its
+   * waiters; with `minReplicas`, resolves only once that many replicas confirmed a change.
+   */
+  #write(command: Write, announce?: string): Promise<unknown> {
+    if (this.minReplicas === 0 && announce === undefined) {
+      if (this.client.isCluster) return this.#bounded(this.#onSlotOwner(command));
+      const [name, ...args] = command;
+      return this.#bounded(this.client.call(name, ...args));
+    }
     const unconfirmed =
       this.minReplicas === 0
         ? undefined
         : `Redis did not confirm the write on ${this.minReplicas} replicas within ${this.timeoutMs} ms; it may have landed.`;
-    return this.#bounded(this.#writeAndWait(write), unconfirmed);
+    return this.#bounded(this.#writeAndWait(command, announce), unconfirmed);
   }
 
   /**
    * Answers from the write's own reply: at once when it changed nothing (or failed) or no replica
-   * must confirm it, else once the `WAIT` behind it confirmed `minReplicas` replicas. A failed
-   * `PUBLISH` fails no write: a waiter then reads the value when its wait ends.
+   * must confirm it, else once the `WAIT` behind it confirmed `minReplicas` replicas. The `PUBLISH`
+   * goes last, so waiters read a write that is confirmed; its failure fails no write (a waiter then
+   * reads the value when its wait ends).
    */
-  async #writeAndWait({ command, announce }: WriteRequest): Promise<unknown> {
-    let onWrite: (outcome: [Error | null, unknown]) => void = () => {};
-    const written = new Promise<[Error | null, unknown]>((resolve) => (onWrite = resolve));
+  async #writeAndWait(command: Write, announce: string | undefined): Promise<unknown> {
     const confirm = this.minReplicas > 0;
-    const pipeline = this.client.pipeline([
-      [...command, (error: Error | null, reply: unknown) => onWrite([error, reply])],
-      ...(confirm ? [['wait', this.minReplicas, this.timeoutMs]] : []),
-      ...(announce === undefined ? [] : [['publish', this.#channel(announce), '']]),
-    ]);
-    const waited = pipeline.exec();
-    // A pipeline refused as a whole (no connection, offline queue off) runs no callback.
-    waited.catch((error: Error) => onWrite([error, undefined]));
+    const commands: PipelineCommand[] = [
+      command,
+      ...(confirm ? [['wait', this.minReplicas, this.timeoutMs] as const] : []),
+      ...(announce === undefined ? [] : [['publish', this.#channel(announce), ''] as const]),
+    ];
+    const [written, waited] = this.client.isCluster
+      ? await sendToSlotOwner(this.client as Cluster, command[1], commands)
+      : sendPipeline(this.client as Redis, commands);
     const [writeError, reply] = await written;
     if (writeError) throw writeError;
     if (!confirm || (reply !== 'OK' && reply !== 1)) return reply;
-    const [waitError, replicas] = (await waited)?.[1] ?? [new Error('Redis ran no WAIT.')];
+    const [waitError, replicas] = await waited;
     if (waitError) throw waitError;
     if (typeof replicas !== 'number' || replicas < this.minReplicas) {
       throw new Error(
@@ -185,9 +200,7 @@ export class RedisStore implements PasswordStore {
     return reply;
   }
 
-  #bounded<T>(reply: Promise<T>, timeoutMessage = `Redis did not answer within ${this.timeoutMs} ms.`): Promise<T> {
-    return withTimeout(reply, this.timeoutMs, () => new Error(timeoutMessage)).catch((error: unknown) => {
-      throw storeError(error);
-    });
+  #bounded<T>(reply: Promise<T>, timeoutMessage = this.#timeoutMessage): Promise<T> {
+    return withTimeout(reply, this.timeoutMs, () => new Error(timeoutMessage), storeError);
   }
 }
