@@ -1,14 +1,22 @@
 import { connect } from 'node:net';
 import express from 'express';
 import fc from 'fast-check';
-import { createPasswordRouter, createServerPasswordRouter, ERROR_STATUS, PASSWORD_VERSIONS, PasswordService } from '../lib';
+import {
+  createPasswordRouter,
+  createServerPasswordRouter,
+  ERROR_STATUS,
+  PASSWORD_VERSIONS,
+  PasswordError,
+  PasswordService,
+} from '../lib';
 import { normalizePassword } from '../lib/core/password-value';
 import { ciphertext, headerGuest, tokenOwner } from './helpers/app';
 import { listen } from './helpers/raw-http';
 
 /**
  * Random requests, well-formed or not, against both routers over a real socket, with host callbacks
- * that behave or fail in every way a callback can: never a 5xx but the documented 500 `INTERNAL`
+ * that behave, fail in every way a callback can, or return hostile values (BigInt, cycles, throwing
+ * `toJSON` and getters, huge objects, a `retryAfter` no header can hold): never a 5xx but the documented 500 `INTERNAL`
  * of a broken hook, never a crash or an unhandled rejection, never an HTML page, nothing stored
  * unless the input was valid and the hooks let it through, and every refusal of these routes a
  * documented error code. `FC_SEED` replays a run; fast-check prints the seed of a failing one.
@@ -24,13 +32,53 @@ type Framing = 'length' | 'chunked' | 'short-claim' | 'long-claim' | 'none';
 /** How a host callback fails, sync or async. */
 type Failure = 'throws' | 'rejects' | 'rejecting-thenable' | 'throwing-then';
 
+/** What a host callback may return that no answer can carry as it is. */
+type HostileResult = 'bigint' | 'cycle' | 'throwing-toJSON' | 'throwing-getter' | 'huge' | 'array' | 'thenable';
+
 interface CallbackBehaviour {
-  authenticate: 'normal' | 'falsy' | Failure;
+  /** `'bad-retry-after'`: throws a 429 `PasswordError` whose `retryAfter` no header can hold. */
+  authenticate: 'normal' | 'falsy' | 'hostile-principal' | 'bad-retry-after' | Failure;
   falsyPrincipal: unknown;
-  lookupInstance: 'normal' | 'falsy' | 'not-an-instance' | Failure;
-  principalId: 'default' | 'async' | Failure;
-  onEvent: 'ok' | Failure;
+  lookupInstance: 'normal' | 'falsy' | 'not-an-instance' | 'hostile-instance' | Failure;
+  principalId: 'default' | 'async' | 'hostile-result' | Failure;
+  onEvent: 'ok' | 'hostile-result' | Failure;
   logger: 'ok' | Failure;
+  errorBody: 'standard' | 'throws' | HostileResult;
+  hostile: HostileResult;
+  retryAfter: unknown;
+}
+
+/** A value of the `kind` no answer can carry as it is; `makeGood` builds the well-formed part. */
+function hostileValue(kind: HostileResult, good: object): unknown {
+  switch (kind) {
+    case 'bigint':
+      return { ...good, at: BigInt(1) };
+    case 'cycle': {
+      const body: Record<string, unknown> = { ...good };
+      body.self = body;
+      return body;
+    }
+    case 'throwing-toJSON':
+      return {
+        ...good,
+        toJSON: () => {
+          throw new Error('toJSON down');
+        },
+      };
+    case 'throwing-getter':
+      return Object.defineProperty({ ...good }, 'id', {
+        enumerable: true,
+        get: () => {
+          throw new Error('getter down');
+        },
+      });
+    case 'huge':
+      return { ...good, pad: 'x'.repeat(200_000) };
+    case 'array':
+      return [good];
+    case 'thenable':
+      return Promise.resolve(good);
+  }
 }
 
 function failing(failure: Failure): unknown {
@@ -52,30 +100,54 @@ function failing(failure: Failure): unknown {
 }
 
 const failureArbitrary = fc.constantFrom<Failure>('throws', 'rejects', 'rejecting-thenable', 'throwing-then');
+const hostileArbitrary = fc.constantFrom<HostileResult>('bigint', 'cycle', 'throwing-toJSON', 'throwing-getter', 'huge', 'array', 'thenable');
 const behaviourArbitrary: fc.Arbitrary<CallbackBehaviour> = fc.record({
-  authenticate: fc.oneof({ weight: 6, arbitrary: fc.constant('normal' as const) }, fc.constant('falsy' as const), failureArbitrary),
+  authenticate: fc.oneof(
+    { weight: 6, arbitrary: fc.constant('normal' as const) },
+    fc.constantFrom('falsy' as const, 'hostile-principal' as const, 'bad-retry-after' as const),
+    failureArbitrary,
+  ),
   falsyPrincipal: fc.constantFrom(false, 0, '', null, undefined, true, 'admin', NaN),
   lookupInstance: fc.oneof(
     { weight: 6, arbitrary: fc.constant('normal' as const) },
-    fc.constantFrom('falsy' as const, 'not-an-instance' as const),
+    fc.constantFrom('falsy' as const, 'not-an-instance' as const, 'hostile-instance' as const),
     failureArbitrary,
   ),
-  principalId: fc.oneof({ weight: 4, arbitrary: fc.constantFrom('default' as const, 'async' as const) }, failureArbitrary),
-  onEvent: fc.oneof({ weight: 3, arbitrary: fc.constant('ok' as const) }, failureArbitrary),
+  principalId: fc.oneof({ weight: 4, arbitrary: fc.constantFrom('default' as const, 'async' as const, 'hostile-result' as const) }, failureArbitrary),
+  onEvent: fc.oneof({ weight: 3, arbitrary: fc.constantFrom('ok' as const, 'hostile-result' as const) }, failureArbitrary),
   logger: fc.oneof({ weight: 3, arbitrary: fc.constant('ok' as const) }, failureArbitrary),
+  errorBody: fc.oneof({ weight: 2, arbitrary: fc.constant('standard' as const) }, fc.constant('throws' as const), hostileArbitrary),
+  hostile: hostileArbitrary,
+  retryAfter: fc.constantFrom('1\r\nX-Injected: yes', NaN, -1, 1.5, Infinity, { seconds: 1 }, BigInt(5), 2 ** 60),
 });
+
+/** Whether a hostile result of `kind` still holds what the package reads (an object, its fields). */
+function stillUsable(kind: HostileResult): boolean {
+  return kind !== 'throwing-getter' && kind !== 'array';
+}
+
+/** Whether authenticate and lookupInstance resolve a usable principal and instance. */
+function usableHooks(behaviour: CallbackBehaviour): [authenticate: boolean, lookupInstance: boolean] {
+  const usable = stillUsable(behaviour.hostile);
+  return [
+    behaviour.authenticate === 'normal' || (behaviour.authenticate === 'hostile-principal' && usable),
+    behaviour.lookupInstance === 'normal' || (behaviour.lookupInstance === 'hostile-instance' && usable),
+  ];
+}
 
 /** Whether the hooks let the request through to the service. */
 function hooksPass(behaviour: CallbackBehaviour): boolean {
-  return behaviour.authenticate === 'normal' && behaviour.lookupInstance === 'normal' && ['default', 'async'].includes(behaviour.principalId);
+  const [authenticate, lookupInstance] = usableHooks(behaviour);
+  return authenticate && lookupInstance && ['default', 'async', 'hostile-result'].includes(behaviour.principalId);
 }
 
 /** Whether a hook is broken, so 500 `INTERNAL` is the documented answer. */
 function hookBroken(behaviour: CallbackBehaviour): boolean {
+  const [authenticate, lookupInstance] = usableHooks(behaviour);
   return (
-    !['normal', 'falsy'].includes(behaviour.authenticate) ||
-    !['normal', 'falsy'].includes(behaviour.lookupInstance) ||
-    !['default', 'async'].includes(behaviour.principalId)
+    !(authenticate || ['falsy', 'bad-retry-after'].includes(behaviour.authenticate)) ||
+    !(lookupInstance || behaviour.lookupInstance === 'falsy') ||
+    !['default', 'async', 'hostile-result'].includes(behaviour.principalId)
   );
 }
 
@@ -86,22 +158,40 @@ function abuseHost(behaviour: { current: CallbackBehaviour }) {
     error: () => (behaviour.current.logger === 'ok' ? undefined : failing(behaviour.current.logger)),
   };
   const service = new PasswordService({
-    onEvent: () => (behaviour.current.onEvent === 'ok' ? undefined : failing(behaviour.current.onEvent)),
+    onEvent: () => {
+      const how = behaviour.current.onEvent;
+      if (how === 'ok') return undefined;
+      return how === 'hostile-result' ? hostileValue(behaviour.current.hostile, {}) : failing(how);
+    },
     logger,
   });
   const hooks = <P extends object>(authenticate: (req: express.Request) => P | null) => ({
     service,
     logger,
     authenticate: (req: express.Request) => {
-      const { authenticate: how, falsyPrincipal } = behaviour.current;
+      const { authenticate: how, falsyPrincipal, hostile, retryAfter } = behaviour.current;
       if (how === 'normal') return authenticate(req);
-      return (how === 'falsy' ? falsyPrincipal : failing(how)) as P;
+      if (how === 'falsy') return falsyPrincipal as P;
+      if (how === 'hostile-principal') {
+        const principal = authenticate(req);
+        return (principal && hostileValue(hostile, principal)) as P;
+      }
+      if (how === 'bad-retry-after') throw new PasswordError(429, 'RATE_LIMITED', 'Slow down.', { retryAfter: retryAfter as number });
+      return failing(how) as P;
     },
     principalId: (principal: P) => {
       const how = behaviour.current.principalId;
       const id = (principal as { id?: string; instanceId?: string }).id ?? (principal as { instanceId?: string }).instanceId;
       if (how === 'default') return id;
+      if (how === 'hostile-result') return hostileValue(behaviour.current.hostile, {}) as string;
       return how === 'async' ? Promise.resolve(id) : (failing(how) as string);
+    },
+    errorBody: (error: PasswordError) => {
+      const how = behaviour.current.errorBody;
+      const standard = { error: { code: error.code, message: error.message } };
+      if (how === 'standard') return standard;
+      if (how === 'throws') throw new Error('errorBody down');
+      return hostileValue(how, standard) as object;
     },
   });
   const lookup = (found: () => { id: string } | null) => {
@@ -109,6 +199,7 @@ function abuseHost(behaviour: { current: CallbackBehaviour }) {
     if (how === 'normal') return found();
     if (how === 'falsy') return 0 as never;
     if (how === 'not-an-instance') return { id: 42 } as never;
+    if (how === 'hostile-instance') return hostileValue(behaviour.current.hostile, found() ?? { id: 'p1-x' }) as never;
     return failing(how) as never;
   };
   const app = express();
@@ -138,6 +229,8 @@ interface AbuseCase {
   route: 'guest' | 'owner' | 'other';
   version: string;
   serverId: string;
+  /** Which characters of the instance's own server id are percent-escaped (`serverId: 'own-escaped'`). */
+  escapes: boolean[];
   suffix: string;
   instance: 'own' | 'missing' | 'repeated' | 'other-project';
   token: 'member' | 'reader' | 'none' | 'bogus';
@@ -174,7 +267,22 @@ const WELL_BEHAVED: CallbackBehaviour = {
   principalId: 'default',
   onEvent: 'ok',
   logger: 'ok',
+  errorBody: 'standard',
+  hostile: 'bigint',
+  retryAfter: 1,
 };
+
+/** `text` with the characters `flags` marks percent-escaped, in upper or lower case hex. */
+function escaped(text: string, flags: readonly boolean[]): string {
+  return [...text]
+    .map((character, index) => {
+      const flag = flags[index % Math.max(1, flags.length)];
+      if (!flag) return character;
+      const hex = encodeURIComponent(character) === character ? `%${character.charCodeAt(0).toString(16).padStart(2, '0')}` : encodeURIComponent(character);
+      return index % 2 === 0 ? hex.toUpperCase() : hex.toLowerCase();
+    })
+    .join('');
+}
 
 const caseArbitrary: fc.Arbitrary<AbuseCase> = fc.record({
   method: fc.oneof(
@@ -185,14 +293,17 @@ const caseArbitrary: fc.Arbitrary<AbuseCase> = fc.record({
   route: fc.constantFrom('guest', 'guest', 'owner', 'other'),
   version: fc.oneof(
     fc.constantFrom(...PASSWORD_VERSIONS),
+    fc.tuple(fc.constantFrom(...PASSWORD_VERSIONS), fc.array(fc.boolean(), { minLength: 1, maxLength: 10 })).map(([version, flags]) => escaped(version, flags)),
     fc.constantFrom('2012-08-10', 'LATEST', '%2e%2e', '..', '', '%ZZ', '%E0%A4%A', '%', '%C0%AE', '%00'),
   ),
   serverId: fc.oneof(
     fc.constant('own'),
+    fc.constant('own-escaped'),
     fc.string({ unit: fc.constantFrom(...'abcXYZ019._~-%20/é'), maxLength: 300 }).map((id) => encodeURI(id)),
     fc.constantFrom('.', '..', '...', '%2e%2e', '%2E', '%ZZ', '%E0%A4%A', '%', 'a%2fb', '%C0%AE%C0%AE'),
     fc.string({ unit: fc.constantFrom(...'a.%2EZ9'), maxLength: 12 }),
   ),
+  escapes: fc.array(fc.boolean(), { minLength: 1, maxLength: 12 }),
   suffix: fc.constantFrom('', '', '/', '/x', '?a=1', '?', '//', '%00'),
   instance: fc.constantFrom('own', 'own', 'own', 'missing', 'repeated', 'other-project'),
   token: fc.constantFrom('member', 'reader', 'none', 'bogus'),
@@ -205,7 +316,8 @@ const caseArbitrary: fc.Arbitrary<AbuseCase> = fc.record({
 
 function target(abuse: AbuseCase, instanceId: string): string {
   if (abuse.route === 'guest') return `/openstack/${abuse.version}/password${abuse.suffix}`;
-  const serverId = abuse.serverId === 'own' ? instanceId : abuse.serverId;
+  const serverId =
+    abuse.serverId === 'own' ? instanceId : abuse.serverId === 'own-escaped' ? escaped(instanceId, abuse.escapes) : abuse.serverId;
   if (abuse.route === 'owner') return `/compute/v2.1/servers/${serverId}/os-server-password${abuse.suffix}`;
   return `/openstack/${abuse.version}/meta_data.json${abuse.suffix}`;
 }
@@ -312,9 +424,14 @@ describe('abuse: random requests against both routers', () => {
             expect(answer.head).toContain('\r\ncache-control: no-store');
             expect([...DOCUMENTED.values()]).toContain(answer.status);
             if (abuse.method !== 'HEAD') {
+              // The host's errorBody makes the standard shape here; whatever else it returned, the
+              // default body stands in, never more than 16 KiB.
+              expect(answer.body.length).toBeLessThanOrEqual(16 * 1024);
               const { code } = JSON.parse(answer.body).error as { code: string };
               expect(DOCUMENTED.get(code)).toBe(answer.status);
             }
+            if (answer.status === 429 || answer.status === 503) expect(answer.head).toMatch(/\r\nretry-after: \d+(\r\n|$)/);
+            expect(answer.head).not.toContain('x-injected');
           } else if (answer && !ours && answer.status >= 400) {
             expect(PLATFORM_STATUSES.has(answer.status)).toBe(true);
           }

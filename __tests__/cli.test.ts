@@ -1,4 +1,4 @@
-import { writeFileSync } from 'node:fs';
+import { chmodSync, copyFileSync, writeFileSync } from 'node:fs';
 import type { ServerResponse } from 'node:http';
 import { createServer as createTcpServer, type AddressInfo, type Socket } from 'node:net';
 import { join } from 'node:path';
@@ -70,7 +70,8 @@ beforeAll(async () => {
   ]);
   const write = (name: string, content: string) => {
     const path = join(keyDir, name);
-    writeFileSync(path, content);
+    // Owner-only, as a careful user keeps them: the files others may read are made by the tests that need them.
+    writeFileSync(path, content, { mode: 0o600 });
     return path;
   };
   files = {
@@ -399,16 +400,45 @@ describe('what the server sends', () => {
     expect(result.stderr).toContain(`GET ${urlOf(server.origin)}: `);
   });
 
-  test('a redirect is not followed and names the request', async () => {
-    const requests: string[] = [];
-    server = await startLocalServer((req, res) => {
-      requests.push(req.url ?? '');
-      res.writeHead(302, { Location: '/elsewhere' }).end();
+  test.each([301, 302, 303, 307, 308])('a %i to another origin is not followed: nothing reaches it, no token', async (status) => {
+    const elsewhere: Array<string | undefined> = [];
+    const other = await startLocalServer((req, res) => {
+      elsewhere.push(req.headers['x-auth-token'] as string | undefined);
+      res.writeHead(200, { 'Content-Type': 'application/json' }).end(JSON.stringify({ password: ciphertext }));
     });
-    const result = await getFrom(server.origin);
-    expectFailure(result, 1, /the server answered 302, a redirect, not followed with the token; check --url/);
+    const requests: Array<{ path: string | undefined; token: string | undefined }> = [];
+    try {
+      server = await startLocalServer((req, res) => {
+        requests.push({ path: req.url, token: req.headers['x-auth-token'] as string | undefined });
+        res.writeHead(status, { Location: `${other.origin}/servers/server-1/os-server-password` }).end();
+      });
+      const result = await getFrom(server.origin);
+      expectFailure(result, 1, new RegExp(`the server answered ${status}, a redirect, not followed with the token; check --url`));
+      expect(result.stderr).toContain(`GET ${urlOf(server.origin)}: `);
+      expect(requests).toEqual([{ path: '/servers/server-1/os-server-password', token: FLAG_TOKEN }]);
+      expect(elsewhere).toEqual([]);
+    } finally {
+      await other.close();
+    }
+  });
+
+  test.each([
+    ['an answer trickled one byte a second', (res: ServerResponse) => {
+      res.writeHead(200, { 'Content-Type': 'application/json' });
+      const timer = setInterval(() => res.write(' '), 1000);
+      res.on('close', () => clearInterval(timer));
+    }],
+    ['no answer at all', () => undefined],
+  ])('gives up at --timeout on %s, naming the request', async (_case, answer) => {
+    server = await startLocalServer((_req, res) => answer(res));
+    const result = await run(['get', '--url', server.origin, '--server', 'server-1', '--key', plainKey(), '--token', FLAG_TOKEN, '--timeout', '1.5']);
+    expectFailure(result, 1, /: no answer within 1\.5 s \(--timeout\); check --url/);
     expect(result.stderr).toContain(`GET ${urlOf(server.origin)}: `);
-    expect(requests).toEqual(['/servers/server-1/os-server-password']);
+  }, 20_000);
+
+  test.each(['0', '-1', 'abc', '3601', '1e3', ''])('--timeout %p is a usage error, sending nothing', async (value) => {
+    const result = await run(['get', '--url', api.baseUrl, '--server', 'server-1', '--key', plainKey(), '--token', FLAG_TOKEN, `--timeout=${value}`]);
+    expectFailure(result, 2, /--timeout must be a number of seconds from 0\.001 to 3600/);
   });
 
   test.each([
@@ -495,6 +525,120 @@ describe('what the server sends', () => {
   });
 });
 
+describe('a decrypted password with control or format characters (it may be forged)', () => {
+  // A malicious API can encrypt any text to the owner's public key: these would change what the
+  // terminal shows (`Real\rFake` shows as `Fake`; U+202E reverses what follows).
+  const FORGED: ReadonlyArray<[string, string, string]> = [
+    ['a carriage return', 'Real\rFake', 'U+000D'],
+    ['a line feed', 'Real\nFake', 'U+000A'],
+    ['a tab', 'Real\tFake', 'U+0009'],
+    ['a right-to-left override', 'Real\u202Egnp.exe', 'U+202E'],
+    ['a left-to-right isolate', 'Real\u2066Fake\u2069', 'U+2066, U+2069'],
+    ['a zero-width space', 'Real\u200BFake', 'U+200B'],
+    ['a line separator', 'Real\u2028Fake', 'U+2028'],
+  ];
+  let server: LocalServer | undefined;
+
+  afterEach(async () => {
+    await server?.close();
+    server = undefined;
+  });
+
+  const forgedCiphertext = (password: string) => opensslEncrypt(keys.spkiPath, Buffer.from(password), 'pkcs1');
+  const expectRefused = (result: CliResult, password: string, codes: string) => {
+    expectFailure(result, 1, /the decrypted password holds control or format characters/);
+    expect(result.stderr).toContain(`control or format characters (${codes}), which change what a terminal shows`);
+    expect(result.stderr).toContain('so it may be forged');
+    expect(result.stderr).toContain('--raw prints it as it is');
+    for (const part of password.split(/[\p{Cc}\p{Cf}\p{Zl}]/u).filter(Boolean)) expect(result.stderr).not.toContain(part);
+  };
+
+  test.each(FORGED)('decrypt refuses to print one with %s, exit status 1; --raw prints it', async (_name, password, codes) => {
+    const forged = forgedCiphertext(password);
+    expectRefused(await run(['decrypt', '--key', plainKey(), forged]), password, codes);
+    expect(await run(['decrypt', '--key', plainKey(), '--raw', forged])).toEqual({ status: 0, stdout: `${password}\n`, stderr: '' });
+  });
+
+  test.each(FORGED)('get refuses to print one with %s, exit status 1; --raw prints it', async (_name, password, codes) => {
+    const forged = forgedCiphertext(password);
+    server = await startLocalServer((_req, res) => {
+      res.writeHead(200, { 'Content-Type': 'application/json' }).end(JSON.stringify({ password: forged }));
+    });
+    const args = ['get', '--url', server.origin, '--server', 'server-1', '--key', plainKey(), '--token', FLAG_TOKEN];
+    expectRefused(await run(args), password, codes);
+    expect(await run([...args, '--raw'])).toEqual({ status: 0, stdout: `${password}\n`, stderr: '' });
+  });
+});
+
+describe('local files and input', () => {
+  const copyWithMode = (source: string, name: string, mode: number) => {
+    const path = join(dir!, name);
+    copyFileSync(source, path);
+    chmodSync(path, mode);
+    return path;
+  };
+  const warning = (kind: string, mode: string, path: string) =>
+    `metadata-password: WARNING: UNPROTECTED ${kind}! Permissions ${mode} for '${path}' are too open: group or others may read it. Run \`chmod 600 '${path}'\`.\n`;
+
+  test.each([
+    ['0644', 0o644],
+    ['0640', 0o640],
+    ['0604', 0o604],
+  ])('a private key file with mode %s gets ssh\'s warning naming it, on decrypt and get; the password is still printed', async (shown, mode) => {
+    const key = copyWithMode(plainKey(), `key-${shown}`, mode);
+    expect(await run(['decrypt', '--key', key, ciphertext])).toEqual({ status: 0, stdout: `${PASSWORD}\n`, stderr: warning('PRIVATE KEY FILE', shown, key) });
+    const result = await run(['get', '--url', api.baseUrl, '--server', 'server-1', '--key', key], { env: { OS_AUTH_TOKEN: ENV_TOKEN } });
+    expect(result).toEqual({ status: 0, stdout: `${PASSWORD}\n`, stderr: warning('PRIVATE KEY FILE', shown, key) });
+  });
+
+  test('a token file and a passphrase file others may read get the same warning', async () => {
+    const token = copyWithMode(files.token, 'token-0644', 0o644);
+    const passphrase = copyWithMode(files.passphrase, 'passphrase-0644', 0o644);
+    const result = await run(['get', '--url', api.baseUrl, '--server', 'server-1', '--key', encryptedKey(), '--token-file', token, '--passphrase-file', passphrase]);
+    expect(result).toEqual({
+      status: 0,
+      stdout: `${PASSWORD}\n`,
+      stderr: warning('TOKEN FILE', '0644', token) + warning('PASSPHRASE FILE', '0644', passphrase),
+    });
+  });
+
+  test('owner-only files (0600, 0400) get no warning', async () => {
+    const key = copyWithMode(plainKey(), 'key-0400', 0o400);
+    expect(await run(['decrypt', '--key', key, ciphertext])).toEqual({ status: 0, stdout: `${PASSWORD}\n`, stderr: '' });
+    expect(await run(['decrypt', '--key', plainKey(), ciphertext])).toEqual({ status: 0, stdout: `${PASSWORD}\n`, stderr: '' });
+  });
+
+  const big = (name: string, bytes: number) => {
+    const path = join(dir!, name);
+    writeFileSync(path, Buffer.alloc(bytes, 0x41), { mode: 0o600 });
+    return path;
+  };
+
+  test.each([
+    ['key file', () => ['decrypt', '--key', big('big-key', 1024 * 1024), ciphertext]],
+    ['key file', () => ['decrypt', '--key', '/dev/zero', ciphertext]],
+    ['public key file', () => ['encrypt', '--public-key', big('big.pub', 64 * 1024 + 1), 'secret']],
+    ['passphrase file', () => ['decrypt', '--key', encryptedKey(), '--passphrase-file', big('big-passphrase', 1024 * 1024), ciphertext]],
+    ['token file', () => ['get', '--url', api.baseUrl, '--server', 'server-1', '--key', plainKey(), '--token-file', big('big-token', 1024 * 1024)]],
+  ])('a %s over 64 KiB is refused, naming it, without reading it whole (%#)', async (what, args) => {
+    const result = await run(args());
+    expectFailure(result, 1, new RegExp(`${what} '[^']+' is larger than 64 KiB, which no key, token, password or ciphertext is`));
+  });
+
+  test.each([
+    ['decrypt', () => ['decrypt', '--key', plainKey(), '-']],
+    ['encrypt', () => ['encrypt', '--public-key', files.publicKey, '-']],
+  ])('%s refuses standard input over 64 KiB and stops reading it', async (_command, args) => {
+    const result = await run(args(), { input: 'A'.repeat(8 * 1024 * 1024) });
+    expectFailure(result, 1, /standard input is larger than 64 KiB/);
+  });
+
+  test('standard input of exactly 64 KiB is read whole', async () => {
+    const input = `${ciphertext}${'\n'.repeat(64 * 1024 - ciphertext.length)}`;
+    expect(await run(['decrypt', '--key', plainKey(), '-'], { input })).toEqual({ status: 0, stdout: `${PASSWORD}\n`, stderr: '' });
+  });
+});
+
 describe('help and usage', () => {
   test.each([['--help'], ['-h']])('%s prints the commands, exit status 0', async (flag) => {
     const result = await run([flag]);
@@ -551,7 +695,7 @@ describe('help and usage', () => {
 
   test('an unknown option is named by its position and the options the command takes', async () => {
     const result = await run(['decrypt', '--key', plainKey(), `--${SECRET_ARGUMENT}`, ciphertext]);
-    expectFailure(result, 2, /unknown option \(argument 4\): decrypt takes --key, --passphrase-file, --padding;/);
+    expectFailure(result, 2, /unknown option \(argument 4\): decrypt takes --key, --passphrase-file, --padding, --raw;/);
   });
 
   test('an unknown command is not echoed: it may be a password typed in the wrong place', async () => {

@@ -1,3 +1,4 @@
+import { execFileSync } from 'node:child_process';
 import { createHmac, randomBytes, randomUUID } from 'node:crypto';
 import { Agent, request as httpRequest } from 'node:http';
 import { Pool } from 'pg';
@@ -123,6 +124,21 @@ describe.each(backends)('examples/cluster.ts on $name', (backend) => {
         expect(await read.json()).toEqual({ password: winners[0] });
       }
     }, 110_000);
+
+    test('prints curl lines that post as a guest, then read and clear as the owner', async () => {
+      const curlLines = servers[0]
+        .output()
+        .split('\n')
+        .filter((line) => line.startsWith('  curl '))
+        .map((line) => line.trim());
+      expect(curlLines).toHaveLength(3);
+      const run = (line: string) =>
+        execFileSync('bash', ['-c', line], { env: { ...process.env, OWNER_TOKEN }, encoding: 'utf8', timeout: 10_000 });
+      expect(run(curlLines[0])).toMatch(/^HTTP\/1\.1 200 /);
+      expect(JSON.parse(run(curlLines[1]))).toEqual({ password: expect.stringMatching(/^[A-Za-z0-9+/]{342}==$/) });
+      expect(run(curlLines[2])).toMatch(/^HTTP\/1\.1 204 /);
+      expect(servers[0].output()).toContain('Guest requests must be signed with METADATA_PROXY_SECRET');
+    });
 
     test("an owner's clear on one process lets the guest post again through another", async () => {
       const instanceId = randomUUID();

@@ -141,6 +141,56 @@ describeWithChromium('the owner console end to end')('the owner console in Chrom
     expect(await page.locator('#result').isHidden()).toBe(true);
   });
 
+  test('the key is forgotten on a change of token, a change of server and after a clear; "Forget the key" empties the file input too', async () => {
+    const [web, db] = demo.instances;
+    const key = readFileSync(web.key.privateKeyFile, 'utf8');
+    const keyText = () => page.locator('#key').inputValue();
+    const chosenFiles = () => page.locator('#key-file').evaluate((input) => (input as { files: ArrayLike<unknown> | null }).files?.length ?? 0);
+    const open = async (instance: DemoInstance) => {
+      await row(instance).locator('button').click();
+      await page.locator('#server-name', { hasText: instance.name }).waitFor();
+      await page.locator('#retrieve:not([hidden])').waitFor();
+    };
+    const chooseKeyFile = async () => {
+      await page.setInputFiles('#key-file', web.key.privateKeyFile);
+      await page.locator('#status', { hasText: 'Read alice.pem' }).waitFor();
+      expect(await keyText()).toBe(key);
+      expect(await chosenFiles()).toBe(1);
+    };
+
+    await page.selectOption('#token', token('demo-a', 'member'));
+    await row(web).waitFor();
+    await open(web);
+    await page.fill('#key', key);
+    await page.selectOption('#token', token('demo-a', 'reader'));
+    await page.locator('#retrieve[hidden]').waitFor({ state: 'attached' });
+    expect(await keyText()).toBe('');
+
+    await page.selectOption('#token', token('demo-a', 'member'));
+    await row(web).waitFor();
+    await open(web);
+    await chooseKeyFile();
+    await open(db);
+    expect(await keyText()).toBe('');
+    expect(await chosenFiles()).toBe(0);
+
+    await guestPosts(db, 'third-Pässword');
+    await page.click('#refresh');
+    await page.locator(`tr[data-server-id="${db.id}"] .badge.set`).waitFor();
+    await open(db);
+    await page.fill('#key', key);
+    await page.click('#clear');
+    await page.locator('#status', { hasText: 'Cleared' }).waitFor();
+    expect(await keyText()).toBe('');
+
+    await open(web);
+    await chooseKeyFile();
+    await page.click('#forget');
+    await page.locator('#status', { hasText: 'The key is gone from the page.' }).waitFor();
+    expect(await keyText()).toBe('');
+    expect(await chosenFiles()).toBe(0);
+  });
+
   test('"Wait for the guest" shows a waiting state until the agent posts, and can be cancelled', async () => {
     const [, db] = demo.instances;
     const key = readFileSync(db.key.privateKeyFile, 'utf8');
@@ -189,6 +239,7 @@ describeWithChromium('the owner console end to end')('the owner console in Chrom
       expect(sent).not.toContain(PASSWORD);
       expect(sent).not.toContain('second-P');
       expect(sent).not.toContain('waited-P');
+      expect(sent).not.toContain('third-P');
       expect(new URL(request.url).origin).toBe(base);
     }
     expect(recorded.map((request) => new URL(request.url).pathname)).toEqual(

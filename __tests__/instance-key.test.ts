@@ -1,4 +1,5 @@
 import request from 'supertest';
+import { decryptPassword } from '../lib/crypto';
 import { ciphertext, guestApp } from './helpers/app';
 import {
   makeKeyDir,
@@ -81,7 +82,30 @@ describe('a guest POST must be one RSA block for the instance publicKey', () => 
     const { app } = appWithKey(key.sshPublicLine);
     const res = await request(app).post(PATH).set('X-Test-Instance', 'i-1').send(ciphertext(128));
     expect(res.status).toBe(400);
-    expect(res.body.error.message).toContain("this instance's 2048-bit key");
+    expect(res.body.error.message).toBe(
+      "The password is not encrypted for this instance's 2048-bit key: a ciphertext for it is one 256-byte block below the key's modulus, and this is 128 bytes.",
+    );
+  });
+
+  it('names a block of the right length at or above the modulus as such', async () => {
+    const key = keys.get(2048)!;
+    const { app } = appWithKey(key.sshPublicLine);
+    const res = await request(app).post(PATH).set('X-Test-Instance', 'i-1').send(Buffer.alloc(256, 0xff).toString('base64'));
+    expect(res.status).toBe(400);
+    expect(res.body.error.message).toBe(
+      "The password is not encrypted for this instance's 2048-bit key: a ciphertext for it is one 256-byte block below the key's modulus, and this block is at or above the modulus.",
+    );
+  });
+
+  it("cannot tell another key of the same size apart: that key's ciphertext is stored, and the owner's decryption finds out", async () => {
+    const [instanceKey, otherKey] = [keys.get(2048)!, await makeRsaKeySet(dir, 2048, 'other-rsa-2048')];
+    const { app, service } = appWithKey(instanceKey.sshPublicLine);
+    const value = opensslEncrypt(otherKey.spkiPath, Buffer.from('Passw0rd!'), 'oaep-sha256');
+    await request(app).post(PATH).set('X-Test-Instance', 'i-1').send(value).expect(200);
+    expect(await service.get('i-1')).toBe(value);
+    expect(() => decryptPassword(value, instanceKey.privateKeys[0].text, { padding: 'oaep-sha256' })).toThrow(
+      expect.objectContaining({ code: 'ERR_DECRYPTION_FAILED' }),
+    );
   });
 
   it('leaves a value that is not base64 to the format check', async () => {

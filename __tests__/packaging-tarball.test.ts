@@ -1,5 +1,6 @@
-import { readFileSync } from 'node:fs';
-import { join } from 'node:path';
+import { readdirSync, readFileSync } from 'node:fs';
+import { join, posix } from 'node:path';
+import { headingAnchors, markdownLinks } from './helpers/markdown-links';
 import { makeWorkDir, packTarball, removeWorkDir, REPO_ROOT, type PackedPackage } from './helpers/packaging-project';
 
 const manifest = JSON.parse(readFileSync(join(REPO_ROOT, 'package.json'), 'utf8')) as {
@@ -53,9 +54,35 @@ describe('the packed tarball', () => {
     expect(undeclared).toEqual([]);
   });
 
-  test('holds nothing else: no tests, examples, benchmarks, CI scripts, TypeScript sources or build info', () => {
+  test('holds the documentation: docs/, CHANGELOG.md, SECURITY.md, CONTRIBUTING.md, bench/README.md', () => {
+    const pages = readdirSync(join(REPO_ROOT, 'docs')).map((name) => `docs/${name}`);
+    expect(packed.files).toEqual(
+      expect.arrayContaining(['CHANGELOG.md', 'SECURITY.md', 'CONTRIBUTING.md', 'bench/README.md', ...pages]),
+    );
+  });
+
+  test('every relative link of the packed README and docs/ resolves to a packed file, and every anchor to a heading', () => {
+    const pages = packed.files.filter((file) => file === 'README.md' || /^docs\/.+\.md$/.test(file));
+    const broken = pages.flatMap((page) =>
+      markdownLinks(join(REPO_ROOT, page))
+        .filter((link) => !/^[a-z][a-z0-9+.-]*:/i.test(link.target))
+        .flatMap((link) => {
+          const [path, anchor] = link.target.split('#');
+          const file = path === '' ? page : posix.normalize(posix.join(posix.dirname(page), path));
+          if (!packed.files.includes(file)) return [`${page}:${link.line}: ${link.target} (${file} is not packed)`];
+          if (anchor !== undefined && file.endsWith('.md') && !headingAnchors(join(REPO_ROOT, file)).includes(anchor)) {
+            return [`${page}:${link.line}: ${link.target} (no heading #${anchor} in ${file})`];
+          }
+          return [];
+        }),
+    );
+    expect(pages.length).toBeGreaterThan(5);
+    expect(broken).toEqual([]);
+  });
+
+  test('holds nothing else: no tests, examples, benchmark code, CI scripts, TypeScript sources or build info', () => {
     const shipped =
-      /^(package\.json|README\.md|LICEN[CS]E(\.md)?|dist\/lib\/.+\.(js|d\.ts|js\.map)|dist\/lib\/browser\/package\.json)$/;
+      /^(package\.json|README\.md|CHANGELOG\.md|SECURITY\.md|CONTRIBUTING\.md|bench\/README\.md|docs\/[^/]+\.(md|png)|LICEN[CS]E(\.md)?|dist\/lib\/.+\.(js|d\.ts|js\.map)|dist\/lib\/browser\/package\.json)$/;
     const unexpected = packed.files.filter((file) => !shipped.test(file));
     expect(unexpected).toEqual([]);
   });

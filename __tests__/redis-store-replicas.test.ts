@@ -56,7 +56,7 @@ describeWithRedis('RedisStore with minReplicas', () => {
     const store = new RedisStore({ client, minReplicas: 2, timeoutMs: 300, prefix: 'replicas:' });
     const id = randomUUID();
     await expect(store.setIfAbsent(id, 'unconfirmed')).rejects.toThrow(
-      /^Redis (confirmed the write on 1 of 2 replicas|did not confirm the write on 2 replicas) within 300 ms; it may have landed\.$/,
+      /^Redis (confirmed the write on 1 replica of the 2 required|did not confirm the write on 2 replicas) within 300 ms; it may have landed\.$/,
     );
     // It landed on the primary (and here on the one replica): a retry finds it set, at once.
     await expect(store.setIfAbsent(id, 'retry')).resolves.toBe(false);
@@ -70,6 +70,20 @@ describeWithRedis('RedisStore with minReplicas', () => {
     expect(answer.status).toBe(503);
     expect(answer.headers['retry-after']).toMatch(/^\d+$/);
     expect(answer.body).toMatchObject({ error: { code: 'STORE_UNAVAILABLE' } });
+  });
+
+  test('says how many replicas it waited for in words: "1 replica", "0 replicas"', async () => {
+    const alone = await PrivateRedisServer.start(['--save', '']);
+    const aloneClient = await connectRedis(alone.port);
+    try {
+      const store = new RedisStore({ client: aloneClient, minReplicas: 1, timeoutMs: 300, prefix: 'replicas:' });
+      await expect(store.setIfAbsent(randomUUID(), 'unconfirmed')).rejects.toThrow(
+        /^Redis (confirmed the write on 0 replicas of the 1 required|did not confirm the write on 1 replica) within 300 ms; it may have landed\.$/,
+      );
+    } finally {
+      aloneClient.disconnect();
+      await alone.stop();
+    }
   });
 });
 

@@ -216,7 +216,7 @@ describeWithRedisServer('RedisStore on Redis Cluster (3 masters, 3 replicas), wi
     await set?.stop();
   });
 
-  test('a fresh, healthy cluster answers its first 150 POSTs 200: none is 503 while a node connection opens', async () => {
+  test('a fresh, healthy cluster answers its first 150 POSTs 200, and a fresh client its first reads and writes: none is 503 while a node connection opens', async () => {
     const clusterSet = set as ClusterSet;
     const ids = Array.from({ length: 150 }, () => `fresh-${randomUUID()}`);
     const statuses = await postOnce(host as GuestHost, ids);
@@ -225,6 +225,23 @@ describeWithRedisServer('RedisStore on Redis Cluster (3 masters, 3 replicas), wi
     const slots = await keySlots(clusterSet.servers[0].port, ids.map((id) => PREFIX + id));
     for (const { master } of await clusterSet.topology()) expect(slots.some((slot) => ownedBy(master, slot))).toBe(true);
     for (const id of ids.slice(0, 20)) expect(await (host as GuestHost).request(id, 'GET')).toMatchObject({ status: 200, text: `password-${id}` });
+
+    // Another fresh client, without minReplicas: its first calls, reads and writes at once, none refused.
+    const other = await clusterSet.client();
+    try {
+      const store = new RedisStore({ client: other });
+      const fresh = ids.map((id) => `${id}-other`);
+      const [reads, writes] = await Promise.all([
+        Promise.allSettled(ids.map((id) => store.get(id))),
+        Promise.allSettled(fresh.map((id) => store.setIfAbsent(id, 'value'))),
+      ]);
+      expect(reads.filter((read) => read.status === 'rejected')).toEqual([]);
+      expect(reads.map((read) => read.status === 'fulfilled' && read.value)).toEqual(ids.map((id) => `password-${id}`));
+      expect(writes.filter((write) => write.status === 'rejected')).toEqual([]);
+      expect(writes.every((write) => write.status === 'fulfilled' && write.value)).toBe(true);
+    } finally {
+      other.disconnect();
+    }
   }, 30_000);
 
   test('a slot on the move: the store follows ASK while it migrates and MOVED once it has moved, the write and its WAIT resent together', async () => {

@@ -12,12 +12,14 @@ import { NOVA_SCENARIOS } from './nova-scenarios';
 import { formatStormTable, measureBootStorm, QUICK_STORM_TIMING, STORM_TIMING, type StormReport } from './boot-storm';
 import { formatScale, measureScale, SCALE_INSTANCES, type ScaleReport } from './scale';
 import { writeTables } from './readme-tables';
+import { summarySentence } from './summary';
 import { SCENARIOS as KEEP_ALIVE_SCENARIOS, type Scenario } from './scenarios';
 import { pinApart, startSide, type ServerContext } from './sides';
 import { formatTable, scenarioReport, type MemoryReport, type ScenarioReport } from './table';
 
 const RESULTS_FILE = join(__dirname, '..', '..', 'bench', 'results.json');
 const README_FILE = join(__dirname, '..', '..', 'bench', 'README.md');
+const PROJECT_README = join(__dirname, '..', '..', 'README.md');
 const SCENARIOS: readonly Scenario[] = [...KEEP_ALIVE_SCENARIOS, ...CONNECTION_SCENARIOS, ...SCALING_SCENARIOS, ...NOVA_SCENARIOS];
 /** The parts of a run that are not pairs: `--only` names them like scenarios. */
 const BOOT_STORM = 'boot-storm';
@@ -168,8 +170,11 @@ async function main(): Promise<void> {
   writeFileSync(RESULTS_FILE, `${JSON.stringify(results, null, 2)}\n`);
   console.log(`wrote ${RESULTS_FILE}`);
   if (args.peer === 'nova') {
-    writeTables(README_FILE, { ...tables, run: runLine(host, seconds) });
+    const summary = summarySentence(reports, bootStorm);
+    writeTables(README_FILE, { ...tables, run: runLine(host, seconds), summary });
     console.log(`updated the tables in ${README_FILE}`);
+    const written = writeTables(PROJECT_README, { summary }, true);
+    console.log(written ? `updated the performance sentence in ${PROJECT_README}` : `${PROJECT_README} has no bench:summary markers; its sentence:\n${summary}`);
   }
 }
 

@@ -18,7 +18,7 @@
  * see `scheduleAccepts`).
  */
 import cluster from 'node:cluster';
-import { timingSafeEqual } from 'node:crypto';
+import { createHmac, randomUUID, timingSafeEqual } from 'node:crypto';
 import { availableParallelism } from 'node:os';
 import express, { type Request } from 'express';
 import Redis from 'ioredis';
@@ -39,7 +39,14 @@ const env = process.env;
 const port = Number(env.PORT ?? 8775);
 const host = env.HOST ?? '127.0.0.1';
 const workers = Number(env.WORKERS ?? availableParallelism());
-const secret = env.METADATA_PROXY_SECRET ?? 'demo-only-secret-0123456789abcdef';
+/**
+ * The secret Nova's or Neutron's metadata proxy signs each guest request's instance id with
+ * (`metadata_proxy_shared_secret`): whoever knows it can speak for any instance. The fallback is
+ * public, in this file, so that the example starts without set-up; a real deployment sets
+ * METADATA_PROXY_SECRET to its proxies' secret (`openssl rand -hex 32`).
+ */
+const DEMO_PROXY_SECRET = 'demo-only-secret-0123456789abcdef';
+const secret = env.METADATA_PROXY_SECRET ?? DEMO_PROXY_SECRET;
 const ownerToken = Buffer.from(env.OWNER_TOKEN ?? 'demo-owner-token');
 
 /** A store on the shared backend, and how to let go of its connections. */
@@ -141,6 +148,28 @@ function scheduleAccepts(): void {
   if (process.platform === 'linux' && !env.NODE_CLUSTER_SCHED_POLICY) cluster.schedulingPolicy = cluster.SCHED_NONE;
 }
 
+/**
+ * The curl lines that play a guest (a signed POST, as the metadata proxy forwards it) and the owner
+ * (read, clear) against this cluster, for an instance id of its own.
+ */
+function tryItLines(base: string): string {
+  const instanceId = `example-${randomUUID()}`;
+  const signature = createHmac('sha256', secret).update(instanceId).digest('hex');
+  const guest = `-H 'X-Instance-ID: ${instanceId}' -H 'X-Tenant-ID: example-project' -H 'X-Instance-ID-Signature: ${signature}'`;
+  const ownerHeader = env.OWNER_TOKEN === undefined ? "-H 'X-Auth-Token: demo-owner-token'" : '-H "X-Auth-Token: $OWNER_TOKEN"';
+  const owner = `${base}/compute/v2.1/servers/${instanceId}/os-server-password ${ownerHeader}`;
+  return [
+    env.METADATA_PROXY_SECRET === undefined
+      ? 'METADATA_PROXY_SECRET is not set: guests are checked against the public demo secret of examples/cluster.ts. ' +
+        "Set it to your metadata proxies' metadata_proxy_shared_secret."
+      : 'Guest requests must be signed with METADATA_PROXY_SECRET, as the metadata proxy signs them.',
+    'Try it: a guest posts (256 random bytes stand in for its ciphertext), the owner reads and clears:',
+    `  curl -si ${base}/openstack/latest/password ${guest} --data-binary "$(head -c 256 /dev/urandom | base64 -w0)"`,
+    `  curl -s ${owner}`,
+    `  curl -si -X DELETE ${owner}`,
+  ].join('\n');
+}
+
 function startPrimary(): void {
   if (!env.REDIS_URL && !env.REDIS_SENTINELS && !env.DATABASE_URL) {
     console.error('Set REDIS_URL, REDIS_SENTINELS or DATABASE_URL: workers can share only a Redis or PostgreSQL store.');
@@ -159,6 +188,7 @@ function startPrimary(): void {
       ready.add(worker.id);
       if (ready.size === workers) {
         console.log(`cluster ready: ${workers} workers on http://${host}:${port}, ${message.ready}`);
+        console.log(tryItLines(`http://${host}:${port}`));
       }
     });
   };

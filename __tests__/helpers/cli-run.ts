@@ -43,6 +43,8 @@ export function runCli(args: readonly string[], options: RunCliOptions = {}): Pr
     child.stderr.setEncoding('utf8').on('data', (chunk: string) => (stderr += chunk));
     child.on('error', reject);
     child.on('close', (status) => resolvePromise({ status, stdout, stderr }));
+    // A command that refuses a large input exits before reading it all: the pipe breaks (EPIPE).
+    child.stdin.on('error', () => undefined);
     child.stdin.end(options.input ?? '');
   });
 }

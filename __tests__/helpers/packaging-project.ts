@@ -107,9 +107,37 @@ export async function installConsumer(
   };
   await writeFile(join(dir, 'package.json'), JSON.stringify(manifest, null, 2));
   await Promise.all(fixtures.map((file) => copyFile(join(FIXTURES, file), join(dir, file))));
-  const install = await run('npm', ['install', '--no-audit', '--no-fund', '--prefer-offline'], dir, INSTALL_TIMEOUT_MS);
-  if (install.status !== 0) throw new Error(`npm install in the ${name} consumer failed:\n${install.stderr}`);
+  await npmInstall(dir, []);
+  return consumerAt(dir);
+}
+
+function consumerAt(dir: string): ConsumerProject {
   return { dir, node: (script, args = []) => run(process.execPath, [script, ...args], dir) };
+}
+
+/** `npm install [specs]` in `dir`, from the npm cache where it can; throws with npm's output when it fails. */
+export async function npmInstall(dir: string, specs: readonly string[]): Promise<void> {
+  const install = await run('npm', ['install', '--no-audit', '--no-fund', '--prefer-offline', ...specs], dir, INSTALL_TIMEOUT_MS);
+  if (install.status !== 0) throw new Error(`npm install ${specs.join(' ')} in ${dir} failed:\n${install.stderr}`);
+}
+
+/**
+ * Creates an empty project in `parent/name` and installs `steps` one `npm install` after the other,
+ * as a user adds packages to a project that already has some: each step is a list of specs
+ * (`ioredis@6.1.0`, a tarball path). Copies the named fixtures into it.
+ */
+export async function installInSteps(
+  parent: string,
+  name: string,
+  steps: readonly (readonly string[])[],
+  fixtures: readonly string[],
+): Promise<ConsumerProject> {
+  const dir = join(parent, name);
+  await mkdir(dir);
+  await writeFile(join(dir, 'package.json'), JSON.stringify({ name: `consumer-${name}`, private: true }, null, 2));
+  await Promise.all(fixtures.map((file) => copyFile(join(FIXTURES, file), join(dir, file))));
+  for (const specs of steps) await npmInstall(dir, specs);
+  return consumerAt(dir);
 }
 
 /** Parses the one JSON line a fixture prints, failing with its output when it did not succeed. */

@@ -1,5 +1,7 @@
+import { readFileSync } from 'node:fs';
 import { mkdir, writeFile } from 'node:fs/promises';
 import { join } from 'node:path';
+import * as ts from 'typescript';
 import { REPO_ROOT, run, type RunResult } from './packaging-project';
 
 // The TypeScript consumers are kept as text: the repository's own type-check must not see sources
@@ -12,6 +14,8 @@ export interface ConsumerSource {
   readonly folder: string;
   readonly type: ModuleFormat;
   readonly source: string;
+  /** The file's name in its folder; default `consumer.ts`. */
+  readonly file?: string;
 }
 
 /** A strict consumer of the public types: a typed principal, events, a custom store, PasswordError. */
@@ -191,8 +195,65 @@ export const router = createPasswordRouter({
 `,
 };
 
+/** The repository's own TypeScript (5.9), the default compiler of `typeCheck`. */
+export const REPO_TSC = join(REPO_ROOT, 'node_modules', 'typescript', 'bin', 'tsc');
+
+/** The entry points of the package and the declaration file of each, from the exports map. */
+function entryPoints(): [specifier: string, declarations: string][] {
+  const { name, exports } = JSON.parse(readFileSync(join(REPO_ROOT, 'package.json'), 'utf8')) as {
+    name: string;
+    exports: Record<string, string | { types?: string }>;
+  };
+  return Object.entries(exports).flatMap(([subpath, target]) =>
+    typeof target === 'object' && target.types !== undefined
+      ? [[name + subpath.slice(1), join(REPO_ROOT, target.types)] as [string, string]]
+      : [],
+  );
+}
+
+/** Every name each entry point exports, read from the built declarations: values and types apart. */
+export function publicExports(): { specifier: string; values: string[]; types: string[] }[] {
+  const entries = entryPoints();
+  const program = ts.createProgram(
+    entries.map(([, declarations]) => declarations),
+    { module: ts.ModuleKind.NodeNext, moduleResolution: ts.ModuleResolutionKind.NodeNext, skipLibCheck: true, noEmit: true },
+  );
+  const checker = program.getTypeChecker();
+  return entries.map(([specifier, declarations]) => {
+    const file = program.getSourceFile(declarations);
+    const module = file && checker.getSymbolAtLocation(file);
+    if (module === undefined) throw new Error(`${declarations} is missing: run \`npm run build\` first`);
+    const values: string[] = [];
+    const types: string[] = [];
+    for (const symbol of checker.getExportsOfModule(module)) {
+      const target = symbol.flags & ts.SymbolFlags.Alias ? checker.getAliasedSymbol(symbol) : symbol;
+      (target.flags & ts.SymbolFlags.Value ? values : types).push(symbol.name);
+    }
+    return { specifier, values: values.sort(), types: types.sort() };
+  });
+}
+
 /**
- * Type-checks `consumers` in one run of the repository's TypeScript, as a strict `nodenext`
+ * An ES module that imports every export of every entry point, values and types, and exports them
+ * again: each name must resolve, under the compiler checking it, as a user's import would.
+ */
+export function everyExportConsumer(): ConsumerSource {
+  const lines: string[] = [];
+  const names: string[] = [];
+  publicExports().forEach(({ specifier, values, types }, index) => {
+    const local = (name: string) => `${name} as e${index}_${name}`;
+    if (values.length > 0) lines.push(`import { ${values.map(local).join(', ')} } from '${specifier}';`);
+    if (types.length > 0) lines.push(`import type { ${types.map(local).join(', ')} } from '${specifier}';`);
+    names.push(...[...values, ...types].map((name) => `e${index}_${name}`));
+  });
+  const values = publicExports().flatMap(({ values }, index) => values.map((name) => `e${index}_${name}`));
+  lines.push(`export const everyValue = [${values.join(', ')}] as const;`);
+  lines.push(`export type { ${names.filter((name) => !values.includes(name)).join(', ')} };`);
+  return { folder: 'every-export', type: 'module', source: lines.join('\n') + '\n' };
+}
+
+/**
+ * Type-checks `consumers` in one run of `tsc` (default the repository's TypeScript), as a strict `nodenext`
  * project in `projectDir/name`. With `checkLibraries`, the package's own declarations and those of
  * its dependencies are checked too.
  */
@@ -201,6 +262,7 @@ export async function typeCheck(
   name: string,
   consumers: readonly ConsumerSource[],
   checkLibraries: boolean,
+  tsc: string = REPO_TSC,
 ): Promise<RunResult> {
   const dir = join(projectDir, name);
   const tsconfig = {
@@ -214,14 +276,13 @@ export async function typeCheck(
       noEmit: true,
       types: ['node'],
     },
-    files: consumers.map(({ folder }) => `${folder}/consumer.ts`),
+    files: consumers.map(({ folder, file = 'consumer.ts' }) => `${folder}/${file}`),
   };
-  for (const { folder, type, source } of consumers) {
+  for (const { folder, type, source, file = 'consumer.ts' } of consumers) {
     await mkdir(join(dir, folder), { recursive: true });
     await writeFile(join(dir, folder, 'package.json'), JSON.stringify({ type }));
-    await writeFile(join(dir, folder, 'consumer.ts'), source);
+    await writeFile(join(dir, folder, file), source);
   }
   await writeFile(join(dir, 'tsconfig.json'), JSON.stringify(tsconfig, null, 2));
-  const tsc = join(REPO_ROOT, 'node_modules', 'typescript', 'bin', 'tsc');
   return run(process.execPath, [tsc, '-p', join(dir, 'tsconfig.json')], dir, 90_000);
 }

@@ -37,6 +37,7 @@ const tokenSelect = element<HTMLSelectElement>('token');
 const serverRows = element<HTMLTableElement>('servers').tBodies[0];
 const retrieveSection = element<HTMLElement>('retrieve');
 const keyInput = element<HTMLTextAreaElement>('key');
+const keyFileInput = element<HTMLInputElement>('key-file');
 const paddingSelect = element<HTMLSelectElement>('padding');
 const result = element<HTMLElement>('result');
 const passwordOutput = element<HTMLOutputElement>('password');
@@ -111,11 +112,22 @@ async function loadServers(): Promise<void> {
   say(`${servers.length} server(s) in project ${owner?.projectId ?? '?'}, as a ${owner?.role ?? '?'}.`);
 }
 
+/** Removes the private key from the page: the pasted text, the chosen file and the password shown. */
+function forgetKey(): void {
+  keyInput.value = '';
+  keyFileInput.value = '';
+  showPassword(undefined);
+}
+
+/**
+ * Hides the retrieve section and forgets the key: on every change of token, every refresh of the
+ * list and after a clear, no key stays in the page for a server no longer shown.
+ */
 function hideRetrieve(): void {
   stopWaiting();
   selected = undefined;
   retrieveSection.hidden = true;
-  showPassword(undefined);
+  forgetKey();
 }
 
 function showPassword(password: string | undefined): void {
@@ -133,6 +145,7 @@ function showCiphertext(server: ServerSummary, ciphertext: string): void {
 
 async function retrieve(server: ServerSummary): Promise<void> {
   stopWaiting();
+  if (selected?.server.id !== server.id) forgetKey();
   showPassword(undefined);
   try {
     const ciphertext = await getServerPassword({ url: COMPUTE_API, serverId: server.id, token: currentToken() });
@@ -245,8 +258,7 @@ function listen(): void {
   });
   element('clear').addEventListener('click', () => void clearPassword());
   element('forget').addEventListener('click', () => {
-    keyInput.value = '';
-    showPassword(undefined);
+    forgetKey();
     say('The key is gone from the page.');
   });
   element('copy').addEventListener('click', () => {
@@ -255,8 +267,7 @@ function listen(): void {
       () => say('The browser refused the clipboard: select the password and copy it.', true),
     );
   });
-  const fileInput = element<HTMLInputElement>('key-file');
-  fileInput.addEventListener('change', () => void readKeyFile(fileInput.files?.[0]));
+  keyFileInput.addEventListener('change', () => void readKeyFile(keyFileInput.files?.[0]));
   keyInput.addEventListener('dragover', (event) => {
     event.preventDefault();
     keyInput.classList.add('dragging');

@@ -74,6 +74,20 @@ export function paddingValue(values: Values, command: Command): PasswordPadding 
   throw usageError(`--padding must be ${PASSWORD_PADDINGS.join(' or ')}`, command);
 }
 
+/** The longest `--timeout` accepted, in seconds: an hour. */
+const MAX_TIMEOUT_SECONDS = 3600;
+
+/** The `--timeout` value in milliseconds, 30 s when absent; a usage error for anything but 1 to 3600 seconds. */
+export function timeoutValue(values: Values): number {
+  const given = values.timeout;
+  if (given === undefined) return 30_000;
+  const seconds = typeof given === 'string' && /^\d+(\.\d+)?$/.test(given) ? Number(given) : Number.NaN;
+  if (!(seconds >= 0.001 && seconds <= MAX_TIMEOUT_SECONDS)) {
+    throw usageError(`--timeout must be a number of seconds from 0.001 to ${MAX_TIMEOUT_SECONDS}`, 'get');
+  }
+  return Math.round(seconds * 1000);
+}
+
 /** The longest `get --wait`, in seconds: a day. */
 const MAX_WAIT_SECONDS = 86_400;
 

@@ -1,9 +1,10 @@
 import { PasswordCryptoError, decryptPassword, encryptPassword, type PasswordPadding } from '../crypto';
 import { STRONG_RSA_BITS, rsaPublicKeyOf } from '../crypto/public-key';
-import { paddingValue, parseCommand, required, requiredList, waitValue, type Values } from './args';
+import { paddingValue, parseCommand, required, requiredList, timeoutValue, waitValue, type Values } from './args';
 import { inputOrStdin, passphraseFromFileOrEnv, promptHidden, readInputFile, withoutTrailingNewline } from './input';
 import { fetchCiphertext, passwordUrl, tokenFrom } from './owner-api';
 import { CliError, PASSPHRASE_ENV, PROGRAM, usageError, warn } from './program';
+import { controlOrFormatCodes } from './server-text';
 
 /* Each command resolves the text to print on stdout, or throws a CliError. */
 
@@ -33,14 +34,15 @@ export async function runDecrypt(args: string[]): Promise<string> {
     key: { type: 'string', multiple: true },
     'passphrase-file': { type: 'string' },
     padding: { type: 'string' },
+    raw: { type: 'boolean' },
   });
   const keyPaths = requiredList(values, 'key', 'decrypt');
   const padding = paddingValue(values, 'decrypt');
-  const keys = keyPaths.map((keyPath) => ({ keyPath, key: readInputFile(keyPath, 'key file') }));
+  const keys = keyPaths.map((keyPath) => ({ keyPath, key: readInputFile(keyPath, 'key file', 'secret') }));
   const readsStdin = input === undefined || input === '-';
   const ciphertext = await inputOrStdin(input, 'ciphertext', 'decrypt');
   const canPrompt = !readsStdin && process.stdin.isTTY === true;
-  return decryptWithKeyFiles(ciphertext, keys, values, padding, canPrompt);
+  return passwordToPrint(await decryptWithKeyFiles(ciphertext, keys, values, padding, canPrompt), values);
 }
 
 export async function runGet(args: string[]): Promise<string> {
@@ -52,6 +54,8 @@ export async function runGet(args: string[]): Promise<string> {
     'token-file': { type: 'string' },
     'passphrase-file': { type: 'string' },
     padding: { type: 'string' },
+    raw: { type: 'boolean' },
+    timeout: { type: 'string' },
     wait: { type: 'string' },
   });
   if (input !== undefined) throw usageError('get takes no arguments, only options', 'get');
@@ -59,11 +63,13 @@ export async function runGet(args: string[]): Promise<string> {
   const url = passwordUrl(required(values, 'url', 'get'), serverId);
   const keyPaths = requiredList(values, 'key', 'get');
   const padding = paddingValue(values, 'get');
+  const timeoutMs = timeoutValue(values);
   const wait = waitValue(values, 'get');
   const token = tokenFrom(values);
-  const keys = keyPaths.map((keyPath) => ({ keyPath, key: readInputFile(keyPath, 'key file') }));
-  const ciphertext = await fetchCiphertext(url, token, serverId, wait);
-  return decryptWithKeyFiles(ciphertext, keys, values, padding, process.stdin.isTTY === true);
+  const keys = keyPaths.map((keyPath) => ({ keyPath, key: readInputFile(keyPath, 'key file', 'secret') }));
+  const ciphertext = await fetchCiphertext(url, token, serverId, timeoutMs, wait);
+  const password = await decryptWithKeyFiles(ciphertext, keys, values, padding, process.stdin.isTTY === true);
+  return passwordToPrint(password, values);
 }
 
 /** A private key file as read, and the path that names it in messages. */
@@ -105,6 +111,22 @@ async function decryptWithKeyFiles(
     return password;
   }
   throw new CliError(`none of the ${keys.length} keys decrypts this password: ${misses.join('; ')}`);
+}
+
+/**
+ * The decrypted password, unless it holds control or format characters and `--raw` is not given:
+ * anyone who has the public key (a malicious API too) can encrypt any text to it, and such
+ * characters change what the terminal shows (`Real\rFake` shows as `Fake`, U+202E reverses text).
+ */
+function passwordToPrint(password: string, values: Values): string {
+  if (values.raw === true) return password;
+  const codes = controlOrFormatCodes(password);
+  if (codes.length === 0) return password;
+  throw new CliError(
+    `the decrypted password holds control or format characters (${codes.slice(0, 8).join(', ')}), which change ` +
+      'what a terminal shows; no password generator makes them, so it may be forged: anyone who has your public ' +
+      'key, the API included, can encrypt any text to it. It was not printed; --raw prints it as it is.',
+  );
 }
 
 const KEY_ERRORS = new Set(['ERR_INVALID_KEY', 'ERR_NOT_RSA_KEY', 'ERR_WEAK_KEY', 'ERR_WRONG_PASSPHRASE']);

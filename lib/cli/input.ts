@@ -1,8 +1,11 @@
-import { readFileSync } from 'node:fs';
+import { closeSync, fstatSync, openSync, readSync } from 'node:fs';
 import { createInterface } from 'node:readline';
 import { Writable } from 'node:stream';
 import type { Values } from './args';
-import { CliError, PASSPHRASE_ENV, usageError, type Command } from './program';
+import { CliError, PASSPHRASE_ENV, PROGRAM, usageError, type Command } from './program';
+
+/** The most bytes read of any input (a file or stdin): keys, tokens and ciphertexts are a few KiB. */
+export const MAX_INPUT_BYTES = 64 * 1024;
 
 const FILE_ERRORS: Readonly<Record<string, string>> = {
   ENOENT: 'no such file',
@@ -10,14 +13,57 @@ const FILE_ERRORS: Readonly<Record<string, string>> = {
   EISDIR: 'it is a directory',
 };
 
-/** The content of a file the user named, or a CliError naming `what` and the file. */
-export function readInputFile(path: string, what: string): Buffer {
+/** Whether a file holds a secret (a private key, a token, a passphrase), which only its owner may read. */
+export type FileKind = 'secret' | 'public';
+
+/**
+ * The content of a file the user named, at most `MAX_INPUT_BYTES`, or a CliError naming `what` and
+ * the file. A secret file that group or others may access gets ssh's warning (it is still used).
+ */
+export function readInputFile(path: string, what: string, kind: FileKind = 'public'): Buffer {
+  let descriptor: number | undefined;
   try {
-    return readFileSync(path);
+    descriptor = openSync(path, 'r');
+    const stat = fstatSync(descriptor);
+    if (kind === 'secret' && stat.isFile()) warnIfOthersMayRead(path, what, stat.mode);
+    return readCapped(descriptor, `${what} '${path}'`);
   } catch (error) {
+    if (error instanceof CliError) throw error;
     const code = (error as NodeJS.ErrnoException).code ?? 'unreadable';
     throw new CliError(`cannot read ${what} '${path}': ${FILE_ERRORS[code] ?? code}`);
+  } finally {
+    if (descriptor !== undefined) closeSync(descriptor);
   }
+}
+
+/** Reads a file, a FIFO or a device up to one byte past the cap, and refuses it when it goes past. */
+function readCapped(descriptor: number, source: string): Buffer {
+  const buffer = Buffer.alloc(MAX_INPUT_BYTES + 1);
+  let size = 0;
+  for (;;) {
+    const read = readSync(descriptor, buffer, size, buffer.length - size, null);
+    if (read === 0) return buffer.subarray(0, size);
+    size += read;
+    if (size > MAX_INPUT_BYTES) throw tooLarge(source);
+  }
+}
+
+function tooLarge(source: string): CliError {
+  return new CliError(`${source} is larger than ${MAX_INPUT_BYTES / 1024} KiB, which no key, token, password or ciphertext is; nothing was read past that`);
+}
+
+/**
+ * ssh's warning for a secret file group or others may access (ssh refuses such a key; this warns
+ * and goes on): `WARNING: UNPROTECTED PRIVATE KEY FILE!`, the file and its mode.
+ */
+function warnIfOthersMayRead(path: string, what: string, mode: number): void {
+  if (process.platform === 'win32' || (mode & 0o077) === 0) return;
+  const permissions = (mode & 0o777).toString(8).padStart(4, '0');
+  const kind = what === 'key file' ? 'PRIVATE KEY FILE' : what.toUpperCase();
+  process.stderr.write(
+    `${PROGRAM}: WARNING: UNPROTECTED ${kind}! Permissions ${permissions} for '${path}' are too open: ` +
+      `group or others may read it. Run \`chmod 600 '${path}'\`.\n`,
+  );
 }
 
 /** `text` without one trailing newline (LF or CRLF), as a file or a pipe ends it. */
@@ -25,9 +71,18 @@ export function withoutTrailingNewline(text: string): string {
   return text.replace(/\r?\n$/, '');
 }
 
+/** Standard input, at most `MAX_INPUT_BYTES`: past that it stops reading and fails. */
 async function readStdin(): Promise<string> {
   const chunks: Buffer[] = [];
-  for await (const chunk of process.stdin) chunks.push(chunk as Buffer);
+  let size = 0;
+  for await (const chunk of process.stdin) {
+    size += (chunk as Buffer).length;
+    if (size > MAX_INPUT_BYTES) {
+      process.stdin.destroy();
+      throw tooLarge('standard input');
+    }
+    chunks.push(chunk as Buffer);
+  }
   return Buffer.concat(chunks).toString('utf8');
 }
 
@@ -63,7 +118,9 @@ export function promptHidden(question: string): Promise<string> {
 /** The key's passphrase from --passphrase-file, else from the environment; undefined when neither gives one. */
 export function passphraseFromFileOrEnv(values: Values): string | undefined {
   const file = values['passphrase-file'];
-  if (typeof file === 'string') return withoutTrailingNewline(readInputFile(file, 'passphrase file').toString('utf8'));
+  if (typeof file === 'string') {
+    return withoutTrailingNewline(readInputFile(file, 'passphrase file', 'secret').toString('utf8'));
+  }
   const fromEnv = process.env[PASSPHRASE_ENV];
   return fromEnv === undefined || fromEnv === '' ? undefined : fromEnv;
 }

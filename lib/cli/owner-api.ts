@@ -5,7 +5,6 @@ import { readInputFile } from './input';
 import { CliError, TOKEN_ENV, usageError, warn } from './program';
 import { cleanServerText } from './server-text';
 
-const REQUEST_TIMEOUT_MS = 30_000;
 /** The most of an answer read: the owner API's answers are a few hundred bytes. */
 const MAX_ANSWER_BYTES = 64 * 1024;
 const CHECK_URL =
@@ -39,7 +38,7 @@ export function tokenFrom(values: Values): string {
   }
   const [value, source] =
     typeof tokenFile === 'string'
-      ? [readInputFile(tokenFile, 'token file').toString('utf8').trim(), `token file '${tokenFile}'`]
+      ? [readInputFile(tokenFile, 'token file', 'secret').toString('utf8').trim(), `token file '${tokenFile}'`]
       : typeof token === 'string'
         ? [token, '--token']
         : [process.env[TOKEN_ENV] ?? '', TOKEN_ENV];
@@ -93,17 +92,23 @@ const POLL_PAUSE_MS = 5000;
  * GETs the password's ciphertext with the token; never follows a redirect, which would carry the
  * token along. Every failure names the request (`GET <url>`) and says why. With `waitSeconds`, asks
  * the server to hold the answer until the password is there (`Prefer: wait`), again and again until
- * that many seconds have passed (each request's own deadline being 30 s plus its wait), then fails
- * with exit status 3; a server that does not hold answers is asked again every 5 s.
+ * that many seconds have passed (each request's own deadline being `timeoutMs` plus its wait), then
+ * fails with exit status 3; a server that does not hold answers is asked again every 5 s.
  */
-export async function fetchCiphertext(url: URL, token: string, serverId: string, waitSeconds?: number): Promise<string> {
+export async function fetchCiphertext(
+  url: URL,
+  token: string,
+  serverId: string,
+  timeoutMs: number,
+  waitSeconds?: number,
+): Promise<string> {
   if (url.protocol === 'http:' && !isLoopback(url.hostname)) {
     warn(`sending the token to ${url.host} over plain http`);
   }
   const deadline = waitSeconds === undefined ? undefined : Date.now() + waitSeconds * 1000;
   for (;;) {
-    const wait = deadline === undefined ? 0 : Math.ceil((deadline - Date.now()) / 1000);
-    const { password, waited } = await fetchOnce(url, token, Math.max(wait, 0));
+    const wait = deadline === undefined ? 0 : Math.max(0, Math.ceil((deadline - Date.now()) / 1000));
+    const { password, waited } = await fetchOnce(url, token, timeoutMs, wait);
     if (password !== '') return password;
     if (deadline === undefined) {
       throw new CliError(
@@ -123,13 +128,19 @@ export async function fetchCiphertext(url: URL, token: string, serverId: string,
 }
 
 /** One GET: the password (`''` for none), and whether the server held the answer as asked. */
-async function fetchOnce(url: URL, token: string, waitSeconds: number): Promise<{ password: string; waited: boolean }> {
+async function fetchOnce(
+  url: URL,
+  token: string,
+  timeoutMs: number,
+  waitSeconds: number,
+): Promise<{ password: string; waited: boolean }> {
   const request = `GET ${url.href}`;
   const connection = new AbortController();
-  const timeoutMs = REQUEST_TIMEOUT_MS + waitSeconds * 1000;
-  const answer = await withTimeout(fetchAnswer(url, token, request, connection, waitSeconds), timeoutMs, () => {
+  const deadlineMs = timeoutMs + waitSeconds * 1000;
+  const answer = await withTimeout(fetchAnswer(url, token, request, connection, waitSeconds), deadlineMs, () => {
     connection.abort();
-    return new CliError(`${request}: no answer within ${timeoutMs / 1000} s; ${CHECK_URL}`);
+    const wait = waitSeconds > 0 ? ` (--timeout, plus the ${waitSeconds} s it asked the server to wait)` : ' (--timeout)';
+    return new CliError(`${request}: no answer within ${deadlineMs / 1000} s${wait}; ${CHECK_URL}`);
   });
   return { password: passwordOf(answer, request), waited: answer.waited };
 }

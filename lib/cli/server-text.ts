@@ -10,7 +10,7 @@ const FORMAT = /\p{Cf}/gu;
 /** Control characters (C0, DEL, C1) and Unicode line and paragraph separators: each a space. */
 const CONTROL_OR_BREAK = /[\p{Cc}\p{Zl}\p{Zp}]/gu;
 /** Any character of `FORMAT` or `CONTROL_OR_BREAK`. */
-const ANY_CHANGED = /[\p{Cf}\p{Cc}\p{Zl}\p{Zp}]/u;
+const ANY_CHANGED = /[\p{Cf}\p{Cc}\p{Zl}\p{Zp}]/gu;
 /** The most characters (code points) of server text shown. */
 export const MAX_SERVER_TEXT = 300;
 
@@ -25,7 +25,10 @@ export function cleanServerText(text: string): string {
   return characters.length > MAX_SERVER_TEXT ? `${characters.slice(0, MAX_SERVER_TEXT).join('')}...` : flat;
 }
 
-/** Whether `text` holds a character `cleanServerText` would change: a control, format or line-break character. */
-export function holdsControlOrFormat(text: string): boolean {
-  return ANY_CHANGED.test(text);
+/** The control, format and line-break characters of `text` (those `cleanServerText` changes), as `U+XXXX`, each once. */
+export function controlOrFormatCodes(text: string): string[] {
+  const codes = Array.from(text.matchAll(ANY_CHANGED), ([character]) =>
+    `U+${character.codePointAt(0)!.toString(16).toUpperCase().padStart(4, '0')}`,
+  );
+  return [...new Set(codes)];
 }

@@ -1,5 +1,5 @@
 /** The longest instance id a store keeps. */
-export const MAX_INSTANCE_ID_LENGTH = 255;
+const MAX_INSTANCE_ID_LENGTH = 255;
 
 // U+0000 to U+001F: PostgreSQL's text cannot hold U+0000, and none of them belongs in an id.
 // eslint-disable-next-line no-control-regex -- matching control characters is the point

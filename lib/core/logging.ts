@@ -8,7 +8,7 @@ const PREFIX = 'express-metadata-password: ';
  * what they sent to their errors (ioredis: `command.args`, the key and the password), so an error
  * object is never logged whole.
  */
-export function describeError(error: unknown): string {
+function describeError(error: unknown): string {
   if (!(error instanceof Error)) return `a thrown ${error === null ? 'null' : typeof error}`;
   const code = (error as { code?: unknown }).code;
   return `${error.name}${typeof code === 'string' || typeof code === 'number' ? ` [${code}]` : ''}: ${error.message}`;

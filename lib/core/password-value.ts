@@ -23,7 +23,7 @@ const NO_RSA_KEY = passwordError(
 );
 
 /** What a value is checked against: the service's format and size, and the instance's keys. */
-export interface PasswordLimits {
+interface PasswordLimits {
   readonly format: PasswordFormat;
   readonly maxBytes: number;
   readonly log: Diagnostics;
@@ -99,14 +99,22 @@ export class PasswordRules {
 
 /** Why `block` fits none of `keys`, naming the key sizes it was checked against. */
 function mismatch(block: Buffer, keys: readonly RsaPublicKeyInfo[]): string {
+  if (keys.length === 1) {
+    const [key] = keys;
+    return (
+      `The password is not encrypted for this instance's ${key.bits}-bit key: a ciphertext for it is one ` +
+      `${key.modulus.length}-byte block below the key's modulus, and ${
+        block.length === key.modulus.length ? 'this block is at or above the modulus' : `this is ${block.length} bytes`
+      }.`
+    );
+  }
   const sizes = [...new Set(keys.map((key) => key.bits))].sort((a, b) => a - b);
   const names = sizes.map((bits) => `${bits}-bit`).join(', ');
-  const which = keys.length === 1 ? `this instance's ${names} key` : `any of this instance's RSA keys (${names})`;
   const lengths = [...new Set(keys.map((key) => key.modulus.length))].join(' or ');
   const why = keys.some((key) => key.modulus.length === block.length)
-    ? `it is ${block.length} bytes, at or above the modulus`
-    : `one block is as long as the key's modulus (${lengths} bytes) and below it; this is ${block.length} bytes`;
-  return `The password is not encrypted for ${which}: ${why}.`;
+    ? `this ${block.length}-byte block is at or above the modulus of each key of that size`
+    : `a ciphertext is one block below a key's modulus (${lengths} bytes), and this is ${block.length} bytes`;
+  return `The password is not encrypted for any of this instance's RSA keys (${names}): ${why}.`;
 }
 
 /**

@@ -1,5 +1,5 @@
 /** The longest server id the owner router and the CLI accept. */
-export const MAX_SERVER_ID_LENGTH = 255;
+const MAX_SERVER_ID_LENGTH = 255;
 
 /**
  * A server id as the owner API's path takes it: unreserved URL characters only, so it needs no

@@ -45,7 +45,7 @@ const STORE_METHODS = ['get', 'setIfAbsent', 'set', 'delete'] as const;
 type EventFields = Omit<PasswordEvent, 'at' | 'principalId' | 'requestId'>;
 
 /** What a router refused before asking the service: who asked, and for which instance if known. */
-export interface RefusalContext extends ActionContext {
+interface RefusalContext extends ActionContext {
   readonly instanceId?: string;
 }
 

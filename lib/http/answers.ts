@@ -29,7 +29,7 @@ export interface RequestState {
 }
 
 /** How a router answers: its security headers, its error body and where it reports. */
-export interface AnswerSettings {
+interface AnswerSettings {
   readonly service: PasswordService;
   readonly securityHeaders: SecurityHeaders | undefined;
   readonly errorBody: ErrorBodyHook | undefined;
@@ -39,7 +39,7 @@ export interface AnswerSettings {
 }
 
 /** A route's work once its answer has begun; whatever it throws is answered. */
-export type RouteHandler = (req: Request, res: Response, request: RequestState) => Promise<void>;
+type RouteHandler = (req: Request, res: Response, request: RequestState) => Promise<void>;
 
 const MALFORMED_ESCAPE = passwordError('BAD_REQUEST', 'The path holds a malformed percent-escape.');
 

@@ -31,7 +31,7 @@ function checkBodyHeaders(req: Request, maxBytes: number): void {
 }
 
 /** What a body reader needs besides the request. */
-export interface BodyLimits {
+interface BodyLimits {
   readonly maxBytes: number;
   readonly timeoutMs: number;
   readonly format: PasswordFormat;

@@ -1,7 +1,7 @@
 import { createHmac, createSecretKey, timingSafeEqual, type KeyObject } from 'node:crypto';
 import type { Request } from 'express';
 import { passwordError } from '../core/errors';
-import { checkKnownOptions, OptionsError } from '../core/options';
+import { checkKnownOptions, optionNames, OptionsError } from '../core/options';
 
 /** Options of `signedProxyIdentity`. */
 export interface SignedProxyIdentityOptions {
@@ -31,6 +31,7 @@ export interface ProxyPrincipal {
  */
 export type ProxyIdentityHook = (req: Request) => ProxyPrincipal;
 
+const OPTION_NAMES = optionNames<SignedProxyIdentityOptions>({ secret: true });
 const MIN_SECRET_LENGTH = 16;
 const INSTANCE_ID = 'x-instance-id';
 const TENANT_ID = 'x-tenant-id';
@@ -105,7 +106,7 @@ function signingKeyIndex(keys: readonly KeyObject[], instanceId: string, signatu
  */
 export function signedProxyIdentity(options: SignedProxyIdentityOptions): ProxyIdentityHook {
   const where = 'signedProxyIdentity()';
-  checkKnownOptions(where, options, ['secret']);
+  checkKnownOptions(where, options, OPTION_NAMES);
   const keys = secretKeys(where, options.secret);
   return (req) => {
     const instanceId = singleHeader(req, INSTANCE_ID);

@@ -4,7 +4,7 @@ import { passwordError } from '../core/errors';
 import type { PasswordService } from '../core/service';
 
 /** The action each HTTP method asks for on one route, and its `Allow` header. */
-export interface MethodTable<A extends string> {
+interface MethodTable<A extends string> {
   readonly actions: Readonly<Record<string, A>>;
   readonly allow: string;
 }

@@ -1,5 +1,5 @@
 /** A route's params, percent-decoded; `'malformed'` when an escape does not decode. */
-export type PathMatch = Readonly<Record<string, string>> | 'malformed';
+type PathMatch = Readonly<Record<string, string>> | 'malformed';
 
 /** The path of one of the package's routes, matched one way by its router and the parser guard. */
 export interface RoutePath {

@@ -19,7 +19,7 @@ export interface RouterConfiguration<P extends Principal, C> {
 }
 
 /** How a router takes its `service`. */
-export type ServiceRule =
+type ServiceRule =
   /** The guest router: a new `PasswordService()` when none is given. */
   | 'default'
   /** The owner router: its own empty store would never hold a password. */

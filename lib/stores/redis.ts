@@ -47,6 +47,11 @@ function checkClient(client: unknown): asserts client is Redis | Cluster {
   );
 }
 
+/** `1 replica`, `2 replicas`: the count as a message says it. */
+function replicaCount(count: number): string {
+  return `${count} replica${count === 1 ? '' : 's'}`;
+}
+
 /** The most replicas `minReplicas` may ask for. */
 const MAX_REPLICAS = 100;
 
@@ -146,7 +151,7 @@ export class RedisStore implements PasswordStore {
    * Runs one command on a Cluster, on the connection of the master that owns its key, following one
    * MOVED or ASK (`sendToSlotOwner`).
    */
-  async #onSlotOwner(command: PipelineCommand & [string, string, ...unknown[]]): Promise<unknown> {
+  async #onSlotOwner(command: readonly [name: string, key: string, ...args: Array<string | number>]): Promise<unknown> {
     const [reply] = await sendToSlotOwner(this.client as Cluster, command[1], [command]);
     const [error, value] = await reply;
     if (error) throw error;
@@ -166,7 +171,7 @@ export class RedisStore implements PasswordStore {
     const unconfirmed =
       this.minReplicas === 0
         ? undefined
-        : `Redis did not confirm the write on ${this.minReplicas} replicas within ${this.timeoutMs} ms; it may have landed.`;
+        : `Redis did not confirm the write on ${replicaCount(this.minReplicas)} within ${this.timeoutMs} ms; it may have landed.`;
     return this.#bounded(this.#writeAndWait(command, announce), unconfirmed);
   }
 
@@ -193,7 +198,8 @@ export class RedisStore implements PasswordStore {
     if (waitError) throw waitError;
     if (typeof replicas !== 'number' || replicas < this.minReplicas) {
       throw new Error(
-        `Redis confirmed the write on ${String(replicas)} of ${this.minReplicas} replicas within ${this.timeoutMs} ms; ` +
+        `Redis confirmed the write on ${typeof replicas === 'number' ? replicaCount(replicas) : String(replicas)} ` +
+          `of the ${this.minReplicas} required within ${this.timeoutMs} ms; ` +
           'it may have landed.',
       );
     }
