@@ -20,6 +20,7 @@ const ownPackage = Object.fromEntries(
 const INTEGRATION = [
   'express4-host',
   'metrics',
+  'password-reset-stores',
   'postgres-store',
   'rate-limit',
   'redis-store',
@@ -31,16 +32,20 @@ const INTEGRATION = [
 
 /**
  * Suites that run other programs: the packed tarball in throwaway projects, servers killed under
- * load, Chromium, the built CLI and example servers as processes, the documentation's code blocks.
+ * load, Chromium, the built CLI, bench and example servers as processes, the documentation's code
+ * blocks.
  */
 const SYSTEM = [
+  'bench-abort',
   'browser-chromium',
   'cli',
   'cli-example-server',
   'cluster-race',
   'console.e2e',
+  'console-reset.e2e',
   'demo-keys',
   'doc-snippets',
+  'password-server-clients',
   'packaging-.+',
   'store-failover-.+',
 ];

@@ -1,6 +1,6 @@
 import { existsSync, readFileSync } from 'node:fs';
 import { join, resolve } from 'node:path';
-import type { Page } from 'playwright-core';
+import type { Page, Route } from 'playwright-core';
 import { launchChromium, type ChromiumSession } from '../examples/chromium';
 import { badPkcs1Blocks, makeBrowserKeySets, opensslCases, opensslRawEncrypt, type DecryptCase } from './helpers/browser-cases';
 import { describeWithChromium } from './helpers/chromium';
@@ -23,16 +23,19 @@ let cases: DecryptCase[];
 let session: ChromiumSession | undefined;
 let page: Page;
 
+/** Answers the module page's own requests: the page, and the module's files from the build. */
+function serveModule(route: Route): Promise<void> {
+  const path = new URL(route.request().url()).pathname;
+  if (path === '/') return route.fulfill({ contentType: 'text/html', body: '<!doctype html><title>module</title>' });
+  const file = join(BUILD, path.replace(/^\/browser\//, ''));
+  if (!path.startsWith('/browser/') || !existsSync(file)) return route.fulfill({ status: 404, body: '' });
+  return route.fulfill({ contentType: 'text/javascript', body: readFileSync(file) });
+}
+
 async function openModulePage(origin: string): Promise<Page> {
   if (!existsSync(join(BUILD, 'index.js'))) throw new Error(`${BUILD} is missing: run \`npm run build\` first.`);
   const opened = await session!.context.newPage();
-  await opened.route(`${origin}/**`, (route) => {
-    const path = new URL(route.request().url()).pathname;
-    if (path === '/') return route.fulfill({ contentType: 'text/html', body: '<!doctype html><title>module</title>' });
-    const file = join(BUILD, path.replace(/^\/browser\//, ''));
-    if (!path.startsWith('/browser/') || !existsSync(file)) return route.fulfill({ status: 404, body: '' });
-    return route.fulfill({ contentType: 'text/javascript', body: readFileSync(file) });
-  });
+  await opened.route(`${origin}/**`, serveModule);
   await opened.goto(`${origin}/`);
   await opened.evaluate(`import('/browser/index.js').then((module) => { globalThis.browserModule = module; })`);
   return opened;
@@ -106,6 +109,66 @@ describeWithChromium('the browser module in Chromium')('the browser module in Ch
       'ERR_INVALID_KEY',
     ]);
     expect((outcomes[0] as { message: string }).message).toContain('metadata-password decrypt');
+  });
+
+  test.each([302, 307])(
+    'getServerPassword and clearServerPassword refuse a %i to another origin: nothing reaches it, no token, no replayed DELETE',
+    async (status) => {
+      const elsewhere: Array<{ method: string; token: string | undefined }> = [];
+      const api: Array<{ method: string; token: string | undefined }> = [];
+      await page.route('https://elsewhere.test/**', async (route) => {
+        elsewhere.push({ method: route.request().method(), token: (await route.request().allHeaders())['x-auth-token'] });
+        await route.fulfill({ status: 200, contentType: 'application/json', body: '{"password":""}', headers: { 'Access-Control-Allow-Origin': '*' } });
+      });
+      await page.route(`${ORIGIN}/compute/**`, async (route) => {
+        api.push({ method: route.request().method(), token: (await route.request().allHeaders())['x-auth-token'] });
+        await route.fulfill({ status, headers: { Location: 'https://elsewhere.test/compute/servers/web-1/os-server-password' }, body: '' });
+      });
+      try {
+        const outcomes = await page.evaluate(async () => {
+          const { getServerPassword, clearServerPassword } = (globalThis as unknown as { browserModule: BrowserModule }).browserModule;
+          const request = { url: '/compute', serverId: 'web-1', token: 'owner-token-0123' };
+          const results: Array<{ status: number; message: string } | string> = [];
+          for (const call of [getServerPassword, clearServerPassword]) {
+            try {
+              results.push(`resolved ${JSON.stringify(await call(request))}`);
+            } catch (error) {
+              results.push({ status: (error as { status: number }).status, message: (error as Error).message });
+            }
+          }
+          return results;
+        });
+        expect(outcomes).toEqual([0, 0].map((code) => ({ status: code, message: expect.stringContaining('redirect, which is not followed') })));
+        expect(api).toEqual([
+          { method: 'GET', token: 'owner-token-0123' },
+          { method: 'DELETE', token: 'owner-token-0123' },
+        ]);
+        expect(elsewhere).toEqual([]);
+      } finally {
+        await page.unrouteAll();
+        await page.route(`${ORIGIN}/**`, serveModule);
+      }
+    },
+  );
+
+  test('a call with no answer gives up at timeoutMs and aborts its request', async () => {
+    const pending: Array<() => void> = [];
+    await page.route(`${ORIGIN}/compute/**`, (route) => new Promise<void>((resolve) => pending.push(() => void route.abort().then(resolve, resolve))));
+    try {
+      const outcome = await page.evaluate(async () => {
+        const { getServerPassword } = (globalThis as unknown as { browserModule: BrowserModule }).browserModule;
+        try {
+          return `resolved ${await getServerPassword({ url: '/compute', serverId: 'web-1', token: 't', timeoutMs: 1000 })}`;
+        } catch (error) {
+          return { status: (error as { status: number }).status, message: (error as Error).message };
+        }
+      });
+      expect(outcome).toEqual({ status: 0, message: 'The compute API did not answer within 1 s (`timeoutMs`): it is down, overloaded or too slow.' });
+    } finally {
+      for (const release of pending) release();
+      await page.unrouteAll();
+      await page.route(`${ORIGIN}/**`, serveModule);
+    }
   });
 
   test('on a page that is not a secure context: PKCS#1 still decrypts, OAEP says what to change', async () => {

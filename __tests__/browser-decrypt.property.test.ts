@@ -4,7 +4,7 @@ import { decryptPassword } from '../lib/browser';
 import { decryptPassword as nodeDecryptPassword, type PasswordPadding } from '../lib/crypto';
 import { makeKeyDir, makeRsaKeySet, removeKeyDir, type RsaKeySet } from './helpers/crypto-keys';
 
-// The browser module against `decryptPassword` of `/crypto` (node-forge), on the same inputs:
+// The browser module against `decryptPassword` of `/crypto` (OpenSSL's raw RSA), on the same inputs:
 // both must give the same password, or both fail with the same code. The inputs are plaintexts of
 // any bytes (valid text, invalid UTF-8, control characters, empty), altered ciphertexts and random
 // blocks, for every key format.

@@ -183,6 +183,10 @@ describeWithChromium('the owner console end to end')('the owner console in Chrom
     await page.locator('#status', { hasText: 'Cleared' }).waitFor();
     expect(await keyText()).toBe('');
 
+    await page.setInputFiles('#key-file', { name: 'huge.pem', mimeType: 'text/plain', buffer: Buffer.alloc(64 * 1024 + 1, 0x41) });
+    await page.locator('#status.error', { hasText: 'That file is too large to be a private key.' }).waitFor();
+    expect(await keyText()).toBe('');
+
     await open(web);
     await chooseKeyFile();
     await page.click('#forget');
@@ -224,6 +228,28 @@ describeWithChromium('the owner console end to end')('the owner console in Chrom
     await page.click('#decrypt');
     await page.locator('#result:not([hidden])').waitFor();
     expect(await page.locator('#password').textContent()).toBe('waited-Pässword');
+    // Cleared again, so the guest may post anew.
+    await page.click('#clear');
+    await page.locator('#status', { hasText: 'Cleared' }).waitFor();
+  });
+
+  test('a decrypted password with control or format characters is not shown: it may be forged', async () => {
+    const [, db] = demo.instances;
+    await page.selectOption('#token', token('demo-a', 'member'));
+    await row(db).waitFor();
+    await guestPosts(db, 'Real\u202Egnp.exe\rFake');
+    await page.click('#refresh');
+    await page.locator(`tr[data-server-id="${db.id}"] .badge.set`).waitFor();
+    await row(db).locator('button').click();
+    await page.locator('#retrieve:not([hidden])').waitFor();
+    await page.fill('#key', readFileSync(db.key.privateKeyFile, 'utf8'));
+    await page.click('#decrypt');
+    const refusal = page.locator('#status.error', { hasText: 'may be forged' });
+    await refusal.waitFor();
+    expect(await refusal.textContent()).toContain('(U+202E, U+000D)');
+    expect(await refusal.textContent()).not.toContain('gnp');
+    expect(await page.locator('#result').isHidden()).toBe(true);
+    expect(await page.locator('#password').textContent()).toBe('');
   });
 
   test('no request the page made carries the private key or the password; no console errors, no CSP violations', async () => {
@@ -240,6 +266,7 @@ describeWithChromium('the owner console end to end')('the owner console in Chrom
       expect(sent).not.toContain('second-P');
       expect(sent).not.toContain('waited-P');
       expect(sent).not.toContain('third-P');
+      expect(sent).not.toContain('gnp.exe');
       expect(new URL(request.url).origin).toBe(base);
     }
     expect(recorded.map((request) => new URL(request.url).pathname)).toEqual(

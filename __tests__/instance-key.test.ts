@@ -1,6 +1,8 @@
 import request from 'supertest';
 import { decryptPassword } from '../lib/crypto';
 import { ciphertext, guestApp } from './helpers/app';
+import { heapRetainedBy } from './helpers/heap';
+import { listen } from './helpers/raw-http';
 import {
   makeKeyDir,
   makeOtherKey,
@@ -100,7 +102,12 @@ describe('a guest POST must be one RSA block for the instance publicKey', () => 
   it("cannot tell another key of the same size apart: that key's ciphertext is stored, and the owner's decryption finds out", async () => {
     const [instanceKey, otherKey] = [keys.get(2048)!, await makeRsaKeySet(dir, 2048, 'other-rsa-2048')];
     const { app, service } = appWithKey(instanceKey.sshPublicLine);
-    const value = opensslEncrypt(otherKey.spkiPath, Buffer.from('Passw0rd!'), 'oaep-sha256');
+    // A block for the other key passes when it also lies below this key's modulus (about n/2^2048
+    // of the time, half or more): OAEP is randomised, so encrypt again until one does.
+    const modulus = BigInt(`0x${opensslModulus(instanceKey.spkiPath).toString('hex')}`);
+    const encrypt = () => opensslEncrypt(otherKey.spkiPath, Buffer.from('Passw0rd!'), 'oaep-sha256');
+    let value = encrypt();
+    while (BigInt(`0x${Buffer.from(value, 'base64').toString('hex')}`) >= modulus) value = encrypt();
     await request(app).post(PATH).set('X-Test-Instance', 'i-1').send(value).expect(200);
     expect(await service.get('i-1')).toBe(value);
     expect(() => decryptPassword(value, instanceKey.privateKeys[0].text, { padding: 'oaep-sha256' })).toThrow(
@@ -131,6 +138,22 @@ describe('a guest POST must be one RSA block for the instance publicKey', () => 
       expect(events.filter((event) => event.type === 'password.rejected')).toEqual([]);
     }
   });
+
+  it('keeps only valid keys parsed: 1,100 distinct unreadable 15 KB keys leave no trace', async () => {
+    let next = 0;
+    const { app } = guestApp({
+      lookupInstance: ({ principal }) => ({ id: principal.instanceId, publicKey: `ssh-rsa ${String(next++).padStart(6, '0')}${'A'.repeat(15_000)}` }),
+    });
+    const listening = await listen(app);
+    try {
+      const post = () =>
+        fetch(`http://127.0.0.1:${listening.port}${PATH}`, { method: 'POST', headers: { 'X-Test-Instance': 'i-1' }, body: ciphertext() });
+      // A cache of the last 1,000 keys, readable or not, would hold 15 MB of key text.
+      expect(await heapRetainedBy(post, 500)).toBeLessThan(10 * 1024 * 1024);
+    } finally {
+      await listening.close();
+    }
+  }, 60_000);
 
   it("ignores the key in format 'text'", async () => {
     const { app, service } = guestApp({

@@ -141,6 +141,16 @@ describeWithRedis('rateLimit: shared across processes with rate-limit-redis', ()
       }
       expect(await service.peek('i-dead')).toBeUndefined();
       expect(events.filter((event) => event.type === 'password.set')).toEqual([]);
+      // The owner router's limiter, on a store of its own (one per router).
+      const ownerStore = new RateLimitRedisStore({
+        prefix: `${prefix}owner:`,
+        sendCommand: (command: string, ...args: string[]) => dead.call(command, ...args) as Promise<RedisReply>,
+      });
+      const owner = hostApp({ rateLimit: { limit: 4, store: ownerStore } });
+      const started = performance.now();
+      const res = await request(owner.app).get('/compute/v2.1/servers/p1-web/os-server-password').set('X-Auth-Token', 'reader-p1');
+      expect([res.status, res.body.error.code]).toEqual([503, 'STORE_UNAVAILABLE']);
+      expect(performance.now() - started).toBeLessThan(6000);
     } finally {
       dead.disconnect();
     }

@@ -302,6 +302,31 @@ describeWithRedisServer('RedisStore on Redis Cluster (3 masters, 3 replicas), wi
     await clusterSet.waitUntilWhole();
   }, 30_000);
 
+  test('behind a natMap, the node a redirection names is found through the map, as ioredis finds the nodes it learns of', async () => {
+    const clusterSet = set as ClusterSet;
+    const nodes = clusterSet.servers.map((server) => ({ host: '127.0.0.1', port: server.port }));
+    // Every node as "localhost": the addresses Redis names in MOVED and ASK are not the client's.
+    const natMap = (key: string) => ({ host: 'localhost', port: Number(key.split(':')[1]) });
+    const natted = new Cluster(nodes, { ...documentedClusterOptions(), natMap });
+    natted.on('error', () => {});
+    await new Promise((resolve) => natted.once('ready', resolve));
+    try {
+      const store = new RedisStore({ client: natted, minReplicas: 1, timeoutMs: 2000 });
+      const [source, target] = await clusterSet.topology();
+      const move = await slotMove(source.master, target.master);
+      expect(natted.slots[move.slot]?.[0]).toBe(`localhost:${source.master.port}`);
+      await move.migrate();
+      expect(await store.setIfAbsent(`{${move.tag}}-asked`, 'first')).toBe(true);
+      await move.finish();
+      expect(await store.setIfAbsent(`{${move.tag}}-moved`, 'second')).toBe(true);
+      expect([await store.get(`{${move.tag}}-asked`), await store.get(`{${move.tag}}-moved`)]).toEqual(['first', 'second']);
+      expect([await move.keysIn(source.master), await move.keysIn(target.master)]).toEqual(['0', '2']);
+    } finally {
+      natted.disconnect();
+      await clusterSet.waitUntilWhole();
+    }
+  }, 30_000);
+
   test('a redirected call keeps its deadline: sent on after ASK to a node that holds writes back, it rejects within timeoutMs', async () => {
     const clusterSet = set as ClusterSet;
     const store = new RedisStore({ client: cluster as Cluster, minReplicas: 1, timeoutMs: 300 });
@@ -346,10 +371,10 @@ describeWithRedisServer('RedisStore on Redis Cluster (3 masters, 3 replicas), wi
       // node that redirected (whose replica is up) would confirm a write it never took.
       const move = await slotMove(others[0].master, alone.master);
       await move.migrate();
-      await expect(store.setIfAbsent(`{${move.tag}}-asked`, 'value')).rejects.toThrow(/replicas/);
+      await expect(store.setIfAbsent(`{${move.tag}}-asked`, 'value')).rejects.toThrow(/replica/);
       await move.finish();
       expect(cluster?.slots[move.slot]?.[0]).toBe(`127.0.0.1:${others[0].master.port}`);
-      await expect(store.setIfAbsent(`{${move.tag}}-moved`, 'value')).rejects.toThrow(/replicas/);
+      await expect(store.setIfAbsent(`{${move.tag}}-moved`, 'value')).rejects.toThrow(/replica/);
       // Both landed unconfirmed on the lone master, none on the node that redirected.
       expect([await move.keysIn(others[0].master), await move.keysIn(alone.master)]).toEqual(['0', '2']);
     } finally {

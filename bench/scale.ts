@@ -11,7 +11,7 @@ import { freePort } from './free-port';
 import { measurePair, type Timing } from './measure';
 import { startRedis } from './redis-replicas';
 import { guestGet, type Backend, type Scenario } from './scenarios';
-import { startSide, type ServerContext } from './sides';
+import { pinApart, startSide, type ServerContext } from './sides';
 import { scenarioReport, type ScenarioReport } from './table';
 import { stopProcess } from './processes';
 
@@ -155,10 +155,12 @@ async function comparePair(scenario: Scenario, large: BackendNames, small: Backe
     await startSide(scenario.id, scenario.subject, scenario.backend, { ...context, names: large }),
     await startSide(scenario.id, scenario.baseline, scenario.backend, { ...context, names: small }),
   ];
+  const unpin = pinApart(scenario.id, scenario.pinned, servers);
   try {
     const report = scenarioReport(scenario, await measurePair(scenario, servers[0], servers[1], timing));
     return { ...report, subject: { ...report.subject, side: 'router, 1,000,000' }, baseline: { ...report.baseline, side: 'router, 1,000' } };
   } finally {
+    unpin();
     await Promise.all(servers.map((server) => server.stop()));
   }
 }

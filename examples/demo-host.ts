@@ -1,10 +1,13 @@
 import { createHmac, randomBytes } from 'node:crypto';
-import express, { type Express, type Request } from 'express';
+import express, { type Express, type Request, type Response } from 'express';
+import { body, matchedData, oneOf, validationResult } from 'express-validator';
 import {
   createPasswordRouter,
+  createPasswordServerRouter,
   createServerPasswordRouter,
   MemoryStore,
   PasswordError,
+  PasswordResetService,
   PasswordService,
   signedProxyIdentity,
   type PasswordEvent,
@@ -21,6 +24,8 @@ export interface DemoInstance {
   name: string;
   projectId: string;
   key: DemoKey;
+  /** The guest's address on the demo's guest network, which the password server identifies it by. */
+  address: string;
 }
 
 export interface DemoOwner {
@@ -38,12 +43,17 @@ export interface DemoHostOptions {
    */
   keyDir?: string;
   store?: PasswordStore;
+  /** Where owner-set passwords wait for the guest. Default: one on a `MemoryStore`. */
+  resets?: PasswordResetService;
   onEvent?: (event: PasswordEvent) => void;
 }
 
 export interface DemoHost {
   app: Express;
+  /** CloudStack's password server for owner-set passwords: serve it on its own port (8080). */
+  passwordServer: Express;
   service: PasswordService;
+  resets: PasswordResetService;
   /** The directory holding the owners' key files. */
   keyDir: string;
   instances: DemoInstance[];
@@ -57,6 +67,8 @@ const PROJECTS = [
   { id: 'demo-a', owner: 'alice', instances: ['web-1', 'db-1'] },
   { id: 'demo-b', owner: 'bob', instances: ['app-1'] },
 ];
+// The guests' addresses: loopback addresses a local client can send from (curl --interface).
+const ADDRESSES: Record<string, string> = { 'web-1': '127.0.0.11', 'db-1': '127.0.0.12', 'app-1': '127.0.0.13' };
 const INSTANCE_IDS: Record<string, string> = {
   'web-1': '0b1f6d2e-5c4a-4e8b-9f3d-2a7c1e6b4d01',
   'db-1': '6e3a9c1d-2b7f-4d5e-8a0c-9f1e3b5d7a02',
@@ -77,7 +89,7 @@ export function createDemoHost(options: DemoHostOptions): DemoHost {
   const tokens = new Map<string, DemoOwner>();
   for (const project of PROJECTS) {
     const key = makeDemoKey(keyDir, project.owner);
-    for (const name of project.instances) instances.push({ id: INSTANCE_IDS[name], name, projectId: project.id, key });
+    for (const name of project.instances) instances.push({ id: INSTANCE_IDS[name], name, projectId: project.id, key, address: ADDRESSES[name] });
     for (const role of ['reader', 'member'] as const) {
       tokens.set(`${role}-${project.id}-${randomBytes(6).toString('hex')}`, { id: `${project.owner}-${role}`, projectId: project.id, role });
     }
@@ -90,6 +102,7 @@ export function createDemoHost(options: DemoHostOptions): DemoHost {
   };
   const store = options.store ?? new MemoryStore();
   const service = new PasswordService({ store, onEvent });
+  const resets = options.resets ?? new PasswordResetService({ onEvent });
   const authenticateGuest = signedProxyIdentity({ secret: options.secret });
   const authenticateOwner = bearerOwner(tokens);
   const app = express();
@@ -128,37 +141,55 @@ export function createDemoHost(options: DemoHostOptions): DemoHost {
   const ownerLookup = ({ principal, instanceId, action }: { principal: DemoOwner; instanceId: string | undefined; action: string }) => {
     const instance = instanceId === undefined ? undefined : byId.get(instanceId);
     if (!instance || instance.projectId !== principal.projectId) return null;
-    // Nova's policy: project readers may read, only members may clear or rebuild.
+    // Nova's policy: project readers may read, only members may clear, rebuild or reset.
     if (action !== 'read' && principal.role !== 'member') {
       throw new PasswordError(403, 'FORBIDDEN', `A project ${principal.role} may not ${action} this password.`);
     }
     return { id: instance.id };
   };
   app.use('/compute/v2.1', createServerPasswordRouter({ service, authenticate: authenticateOwner, lookupInstance: ownerLookup }));
-  // The host's rebuild action clears the password, so the rebuilt guest's agent can post its new one.
-  app.post('/compute/v2.1/servers/:id/action', express.json(), async (req, res) => {
-    const owner = authenticateOwner(req);
-    if (!owner) {
-      res.status(401).json({ error: { code: 'UNAUTHENTICATED', message: 'Authentication is required.' } });
-      return;
-    }
-    if (!req.body || typeof req.body !== 'object' || !('rebuild' in req.body)) {
-      res.status(400).json({ error: { code: 'BAD_REQUEST', message: 'This demo only knows the rebuild action.' } });
-      return;
-    }
-    try {
-      const instance = ownerLookup({ principal: owner, instanceId: req.params.id, action: 'clear' });
-      if (!instance) {
-        res.status(404).json({ error: { code: 'INSTANCE_NOT_FOUND', message: 'No such instance.' } });
-        return;
+  // The host's server actions: rebuild clears the password, so the rebuilt guest's agent can post
+  // its new one; changePassword (`nova set-password`, novaclient's `servers.change_password`) queues
+  // an owner-set password for the password server.
+  app.post(
+    '/compute/v2.1/servers/:id/action',
+    express.json(),
+    oneOf([body('rebuild').exists(), body('changePassword.adminPass').isString()], {
+      message: 'Send {"rebuild": {...}} or {"changePassword": {"adminPass": "..."}}.',
+    }),
+    async (req: Request, res: Response) => {
+      try {
+        const owner = authenticateOwner(req);
+        if (!owner) throw new PasswordError(401, 'UNAUTHENTICATED', 'Authentication is required.');
+        const errors = validationResult(req);
+        if (!errors.isEmpty()) throw new PasswordError(400, 'BAD_REQUEST', String(errors.array()[0].msg));
+        const action = 'rebuild' in req.body ? 'rebuild' : 'reset';
+        const instance = ownerLookup({ principal: owner, instanceId: String(req.params.id), action });
+        if (!instance) throw new PasswordError(404, 'INSTANCE_NOT_FOUND', 'No such instance.');
+        if (action === 'rebuild') await service.clear(instance.id, { principalId: owner.id });
+        else {
+          const { changePassword } = matchedData(req) as { changePassword: { adminPass: string } };
+          await resets.reset(instance.id, { password: changePassword.adminPass }, { principalId: owner.id });
+        }
+        res.status(202).end();
+      } catch (error) {
+        const failure = error instanceof PasswordError ? error : new PasswordError(500, 'INTERNAL', 'An internal error occurred.');
+        res.status(failure.status).json({ error: { code: failure.code, message: failure.message } });
       }
-      await service.clear(instance.id, { principalId: owner.id });
-      res.status(202).end();
-    } catch (error) {
-      const failure = error instanceof PasswordError ? error : new PasswordError(500, 'INTERNAL', 'An internal error occurred.');
-      res.status(failure.status).json({ error: { code: failure.code, message: failure.message } });
-    }
-  });
+    },
+  );
+
+  // CloudStack's password server, on a listener of its own. The guest is who its source address
+  // says: safe only where the guest network drops spoofed addresses.
+  const byAddress = new Map(instances.map((instance) => [instance.address, instance]));
+  const passwordServer = express();
+  passwordServer.use(
+    createPasswordServerRouter({
+      resets,
+      authenticate: (req) => byAddress.get(req.socket.remoteAddress ?? '') ?? null,
+      lookupInstance: ({ principal }) => ({ id: principal.id }),
+    }),
+  );
 
   // The owner console at `/`: pick a token, list servers, retrieve and decrypt in the page.
   app.use(createOwnerConsole({ tokens, instances, store, computePrefix: '/compute/v2.1' }));
@@ -168,5 +199,5 @@ export function createDemoHost(options: DemoHostOptions): DemoHost {
     'X-Tenant-ID': instance.projectId,
     'X-Instance-ID-Signature': createHmac('sha256', options.secret).update(instance.id).digest('hex'),
   });
-  return { app, service, keyDir, instances, tokens, guestHeaders };
+  return { app, passwordServer, service, resets, keyDir, instances, tokens, guestHeaders };
 }

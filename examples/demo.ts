@@ -1,5 +1,6 @@
 import { randomBytes } from 'node:crypto';
 import { mkdtempSync, readFileSync, rmSync } from 'node:fs';
+import { get } from 'node:http';
 import type { AddressInfo } from 'node:net';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
@@ -8,7 +9,8 @@ import { createDemoHost, type DemoInstance } from './demo-host';
 
 /**
  * The whole flow in one command: the demo host serves, a guest agent posts its encrypted password,
- * the owner reads and decrypts it. Prints a transcript; exits 0 only if every step matched.
+ * the owner reads and decrypts it; then the owner sets a password that the guest fetches from the
+ * password server and acknowledges. Prints a transcript; exits 0 only if every step matched.
  */
 
 const keyDir = mkdtempSync(join(tmpdir(), 'mdpw-demo-'));
@@ -50,10 +52,45 @@ async function ownerReads(base: string, password: string, role: 'reader' | 'memb
   step(`${label}: owner (${role}) reads the ciphertext and decrypts it with ${web.key.name}'s private key`, decrypted === password, decrypted === password ? 'matches' : `got ${read.status}`);
 }
 
+/** What an agent asks the password server, from the guest's own address (as CloudStack's agents). */
+function askPasswordServer(port: number, instance: DemoInstance, word: string): Promise<{ status: number; text: string }> {
+  return new Promise((resolve, reject) => {
+    const options = { host: '127.0.0.1', port, path: '/', localAddress: instance.address, headers: { DomU_Request: word } };
+    get(options, (response) => {
+      let text = '';
+      response.setEncoding('utf8');
+      response.on('data', (chunk: string) => (text += chunk));
+      response.on('end', () => resolve({ status: response.statusCode ?? 0, text }));
+    }).on('error', reject);
+  });
+}
+
+/** The owner sets a password (Nova's changePassword action); the guest's agent fetches and acknowledges it. */
+async function ownerSetPassword(base: string, passwordServerPort: number): Promise<void> {
+  const action = (role: 'reader' | 'member', adminPass: string) =>
+    call(base, `/compute/v2.1/servers/${web.id}/action`, {
+      method: 'POST',
+      headers: { 'X-Auth-Token': tokenOf(web.projectId, role), 'Content-Type': 'application/json' },
+      body: JSON.stringify({ changePassword: { adminPass } }),
+    });
+  const refused = await action('reader', 'Reader-Chosen-1');
+  step('8: a reader may not set a password', refused.status === 403, String(refused.status));
+  const chosen = `Owner-${randomBytes(9).toString('base64url')}`;
+  const queued = await action('member', chosen);
+  step('9: the owner (member) sets a password with changePassword', queued.status === 202, String(queued.status));
+  const fetched = await askPasswordServer(passwordServerPort, web, 'send_my_password');
+  step(`10: guest ${web.name} fetches it from the password server (DomU_Request: send_my_password)`, fetched.text === chosen, fetched.text === chosen ? 'matches' : `got ${fetched.status}`);
+  const acknowledged = await askPasswordServer(passwordServerPort, web, 'saved_password');
+  const after = await askPasswordServer(passwordServerPort, web, 'send_my_password');
+  step('11: guest acknowledges it (saved_password); nothing is pending afterwards', acknowledged.text === 'saved_password' && after.text === 'saved_password', after.text);
+}
+
 async function main(): Promise<void> {
   const server = demo.app.listen(0, '127.0.0.1');
   await new Promise((resolve) => server.once('listening', resolve));
   const base = `http://127.0.0.1:${(server.address() as AddressInfo).port}`;
+  const passwordServer = demo.passwordServer.listen(0, '127.0.0.1');
+  await new Promise((resolve) => passwordServer.once('listening', resolve));
   console.log(`Demo host on ${base}: ${demo.instances.length} instances in 2 projects, embedded store\n`);
   try {
     const first = await guestAgent(base, web, '1');
@@ -75,8 +112,10 @@ async function main(): Promise<void> {
     step('5: the owner (member) clears it', cleared.status === 204, String(cleared.status));
     const second = await guestAgent(base, web, '6');
     await ownerReads(base, second, 'member', '7');
+    await ownerSetPassword(base, (passwordServer.address() as AddressInfo).port);
   } finally {
     server.close();
+    passwordServer.close();
     rmSync(keyDir, { recursive: true, force: true });
   }
   console.log(failures === 0 ? '\nEvery step matched.' : `\n${failures} step(s) failed.`);

@@ -1,8 +1,11 @@
 import { rmSync } from 'node:fs';
+import { createServer } from 'node:http';
 import type { AddressInfo } from 'node:net';
 import { createDemoHost } from './demo-host';
 
 const port = Number(process.env.PORT ?? 8775);
+// Where the agents ask: CloudStack's password server answers on port 8080.
+const passwordServerPort = Number(process.env.PASSWORD_SERVER_PORT ?? 8080);
 const host = process.env.HOST ?? '127.0.0.1';
 const secret = process.env.METADATA_PROXY_SECRET ?? 'demo-only-secret-0123456789abcdef';
 
@@ -12,6 +15,7 @@ const demo = createDemoHost({
   onEvent: (event) => console.log(`event ${event.type}`, JSON.stringify({ ...event, type: undefined })),
 });
 
+const passwordServer = createServer(demo.passwordServer);
 const server = demo.app.listen(port, host, () => {
   const base = `http://${host}:${(server.address() as AddressInfo).port}`;
   const [first] = demo.instances;
@@ -36,11 +40,25 @@ const server = demo.app.listen(port, host, () => {
   console.log(`\nAs its owner, read it, then clear it:`);
   console.log(`  curl -s ${base}/compute/v2.1/servers/${first.id}/os-server-password -H 'X-Auth-Token: ${member}'`);
   console.log(`  curl -si -X DELETE ${base}/compute/v2.1/servers/${first.id}/os-server-password -H 'X-Auth-Token: ${member}'`);
+  passwordServer.listen(passwordServerPort, host, () => {
+    const passwordBase = `http://${host}:${(passwordServer.address() as AddressInfo).port}/`;
+    console.log(`\nPassword server (CloudStack's protocol, owner-set passwords) on ${passwordBase}; guests by source address:`);
+    for (const instance of demo.instances) console.log(`  ${instance.name.padEnd(6)} ${instance.address}`);
+    console.log(`As its owner, set a password for ${first.name}; as the guest, fetch it, then acknowledge it:`);
+    console.log(
+      `  curl -si ${base}/compute/v2.1/servers/${first.id}/action -H 'X-Auth-Token: ${member}' -H 'Content-Type: application/json' -d '{"changePassword": {"adminPass": "Owner-Chosen-42"}}'`,
+    );
+    console.log(`  curl -s --interface ${first.address} ${passwordBase} -H 'DomU_Request: send_my_password'`);
+    console.log(`  curl -s --interface ${first.address} ${passwordBase} -H 'DomU_Request: saved_password'`);
+  });
 });
+
 
 function stop(): void {
   // A key directory the demo made for itself goes with it; one named by DEMO_KEY_DIR stays.
   if (process.env.DEMO_KEY_DIR === undefined) rmSync(demo.keyDir, { recursive: true, force: true });
+  passwordServer.close();
+  passwordServer.closeAllConnections();
   server.close(() => process.exit(0));
   server.closeAllConnections();
 }

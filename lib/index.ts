@@ -13,4 +13,10 @@ export {
 export { exceptPasswordRoutes, type ExceptPasswordRoutesOptions } from './http/parser-guard';
 export { toSystemMetadata, fromSystemMetadata, type NovaPasswordMetadata } from './core/nova-codec';
 export { API_HELMET_OPTIONS } from './http/security-headers';
+export {
+  PasswordResetService,
+  type PasswordResetServiceOptions,
+  type ResetRequest,
+} from './core/reset-service';
+export { createPasswordServerRouter, type PasswordServerRouterOptions } from './http/password-server-router';
 export type * from './types';

@@ -80,6 +80,25 @@ export type AuthenticateHook<P extends Principal = Principal> = (req: Request) =
  */
 export type LookupInstanceHook<C> = (context: C) => Awaitable<InstanceRef | null | undefined>;
 
+/** What a guest asks of the password server about its own instance: fetch a reset, or acknowledge it. */
+export type ResetAction = 'fetch' | 'acknowledge';
+
+/** The argument of the password-server router's `lookupInstance`: the caller means its own instance. */
+export interface PasswordServerLookupContext<P extends Principal = Principal> {
+  /** What `authenticate` returned for this request. */
+  readonly principal: P;
+  /** `'fetch'` for `send_my_password`, `'acknowledge'` for `saved_password`. */
+  readonly action: ResetAction;
+  /** The Express request, for anything else the host needs. */
+  readonly req: Request;
+}
+
+/**
+ * A 256-bit key for `PasswordResetService`'s encryption at rest: 32 bytes, or a string of 64 hex
+ * digits, or base64 that decodes to 32 bytes (`openssl rand -base64 32`).
+ */
+export type EncryptionKey = Buffer | string;
+
 /** The kinds of audit event; see `PasswordEvent`. */
 export type PasswordEventType =
   | 'password.set'
@@ -88,11 +107,21 @@ export type PasswordEventType =
   | 'password.cleared'
   | 'password.rejected'
   | 'access.denied'
-  | 'store.unavailable';
+  | 'store.unavailable'
+  | 'reset.queued'
+  | 'reset.delivered'
+  | 'reset.applied'
+  | 'reset.cancelled'
+  | 'reset.unreadable';
 
 /** An audit event. It never carries the password. */
 export interface PasswordEvent {
-  /** What happened. */
+  /**
+   * What happened. The `reset.*` events come from `PasswordResetService`: `reset.queued` (a reset
+   * waits for the guest), `reset.delivered` (the guest fetched it), `reset.applied` (the guest
+   * acknowledged it), `reset.cancelled` (the host cancelled it), `reset.unreadable` (a stored value
+   * no key decrypts).
+   */
   readonly type: PasswordEventType;
   /** The instance concerned, when known. */
   readonly instanceId?: string;

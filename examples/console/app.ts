@@ -8,6 +8,7 @@ import {
   ServerPasswordError,
   type PasswordPadding,
 } from '../../lib/browser/index.js';
+import { resetPassword } from './reset-password.js';
 
 /** Where the demo mounts the owner router. */
 const COMPUTE_API = '/compute/v2.1';
@@ -46,6 +47,13 @@ const status = element<HTMLElement>('status');
 const waitRow = element<HTMLElement>('wait-row');
 const waitingState = element<HTMLElement>('waiting');
 
+/** Characters that reorder, hide or break what is shown: a password holding one may be forged. */
+const CONTROL_OR_FORMAT = /[\p{Cc}\p{Cf}\p{Zl}\p{Zp}]/gu;
+
+function codePoint(character: string): string {
+  return `U+${character.codePointAt(0)!.toString(16).toUpperCase().padStart(4, '0')}`;
+}
+
 let owners: DemoOwner[] = [];
 let selected: { server: ServerSummary; ciphertext: string } | undefined;
 /** Cancels the wait for the guest in progress, if any. */
@@ -68,8 +76,13 @@ function explain(error: unknown): string {
   return error instanceof Error ? error.message : String(error);
 }
 
+/** The demo's own JSON routes: as `/browser` does, no redirect is followed with the token, and 30 s at most. */
 async function getJson<T>(path: string, token?: string): Promise<T> {
-  const response = await fetch(path, { headers: token === undefined ? {} : { 'X-Auth-Token': token } });
+  const response = await fetch(path, {
+    headers: token === undefined ? {} : { 'X-Auth-Token': token },
+    redirect: 'error',
+    signal: AbortSignal.timeout(30_000),
+  });
   if (!response.ok) throw new Error(`${path} answered ${response.status}`);
   return (await response.json()) as T;
 }
@@ -216,7 +229,19 @@ async function decrypt(): Promise<void> {
   }
   try {
     const padding = paddingSelect.value as PasswordPadding;
-    showPassword(await decryptPassword(selected.ciphertext, keyInput.value, { padding }));
+    const password = await decryptPassword(selected.ciphertext, keyInput.value, { padding });
+    const hidden = password.match(CONTROL_OR_FORMAT);
+    if (hidden !== null) {
+      showPassword(undefined);
+      say(
+        `The decrypted password holds control or format characters (${[...new Set(hidden)].map(codePoint).join(', ')}), ` +
+          'which change what is shown; no password generator makes them, so it may be forged: anyone who has your ' +
+          'public key, the API included, can encrypt any text to it. It is not shown.',
+        true,
+      );
+      return;
+    }
+    showPassword(password);
     say(`Decrypted in this page. The key was not sent anywhere.`);
   } catch (error) {
     showPassword(undefined);
@@ -257,6 +282,9 @@ function listen(): void {
     say(`Stopped waiting for ${selected.server.name}.`);
   });
   element('clear').addEventListener('click', () => void clearPassword());
+  element('reset').addEventListener('click', () => {
+    if (selected !== undefined) void resetPassword(COMPUTE_API, selected.server, currentToken(), say);
+  });
   element('forget').addEventListener('click', () => {
     forgetKey();
     say('The key is gone from the page.');

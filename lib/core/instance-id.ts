@@ -1,3 +1,5 @@
+import { passwordError } from './errors';
+
 /** The longest instance id a store keeps. */
 const MAX_INSTANCE_ID_LENGTH = 255;
 
@@ -22,4 +24,9 @@ export function isInstanceId(value: unknown): value is string {
     value.isWellFormed() &&
     !C0_CONTROL.test(value)
   );
+}
+
+/** Requires `id` to be an instance id every store can hold: 400 `BAD_REQUEST` otherwise. */
+export function checkInstanceId(id: unknown): asserts id is string {
+  if (!isInstanceId(id)) throw passwordError('BAD_REQUEST', `An instance id must be ${INSTANCE_ID_RULE}.`);
 }

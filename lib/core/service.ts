@@ -1,12 +1,14 @@
-import { isAnswerable, PasswordError, passwordError } from './errors';
-import { callHost } from './host-call';
-import { INSTANCE_ID_RULE, isInstanceId } from './instance-id';
+import { isAnswerable, PasswordError } from './errors';
+import { callStore, eventEmitter, refusalEvent, storeUnavailable, type EmitEvent, type RefusalContext } from './events';
+import { checkInstanceId } from './instance-id';
 import { diagnostics, type Diagnostics } from './logging';
 import { checkKnownOptions, optionNames, optionalFunction, optionalInteger, OptionsError } from './options';
 import { PasswordRules } from './password-value';
 import { StorePoller } from './store-poller';
 import { MemoryStore } from '../stores/memory';
-import type { ActionContext, EventHandler, Logger, PasswordEvent, PasswordFormat, PasswordStore, SetContext } from '../types';
+import type { ActionContext, EventHandler, Logger, PasswordFormat, PasswordStore, SetContext } from '../types';
+
+export type { RefusalContext } from './events';
 
 /** Options of `new PasswordService(...)`. */
 export interface PasswordServiceOptions {
@@ -41,14 +43,6 @@ const DEFAULT_MAX_BYTES = 1020;
 const FORMATS: readonly PasswordFormat[] = ['base64', 'text'];
 const STORE_METHODS = ['get', 'setIfAbsent', 'set', 'delete'] as const;
 
-/** An event as the service describes it; the context and the time are added when it is sent. */
-type EventFields = Omit<PasswordEvent, 'at' | 'principalId' | 'requestId'>;
-
-/** What a router refused before asking the service: who asked, and for which instance if known. */
-interface RefusalContext extends ActionContext {
-  readonly instanceId?: string;
-}
-
 interface Configuration {
   readonly store: PasswordStore;
   readonly ttl: number | undefined;
@@ -60,7 +54,7 @@ interface Configuration {
 
 function parseOptions(options: PasswordServiceOptions): Configuration {
   checkKnownOptions(WHERE, options, [...SERVICE_OPTION_NAMES, 'logger']);
-  if (options.store !== undefined) checkStore(options.store);
+  if (options.store !== undefined) checkStore(WHERE, options.store);
   optionalInteger(WHERE, 'ttl', options.ttl, 1, 2 ** 31 - 1, 'milliseconds');
   optionalInteger(WHERE, 'maxBytes', options.maxBytes, 16, 4096, 'bytes');
   if (options.format !== undefined && !FORMATS.includes(options.format)) {
@@ -80,20 +74,17 @@ function parseOptions(options: PasswordServiceOptions): Configuration {
   };
 }
 
-function checkStore(store: unknown): asserts store is PasswordStore {
+/** Requires `store` to have every method of `PasswordStore`; `where` names the constructor. */
+export function checkStore(where: string, store: unknown): asserts store is PasswordStore {
   const missing = STORE_METHODS.filter(
     (method) => typeof (store as Record<string, unknown> | null)?.[method] !== 'function',
   );
   if (missing.length > 0) {
     throw new OptionsError(
       'ERR_INVALID_OPTION',
-      `${WHERE}: \`store\` must implement PasswordStore; missing ${missing.join(', ')}.`,
+      `${where}: \`store\` must implement PasswordStore; missing ${missing.join(', ')}.`,
     );
   }
-}
-
-function checkId(id: unknown): asserts id is string {
-  if (!isInstanceId(id)) throw passwordError('BAD_REQUEST', `An instance id must be ${INSTANCE_ID_RULE}.`);
 }
 
 /**
@@ -108,7 +99,9 @@ export class PasswordService {
   readonly format: PasswordFormat;
   /** Milliseconds until a stored password expires, or `undefined` for never. */
   readonly ttl: number | undefined;
-  readonly #onEvent: EventHandler | undefined;
+  readonly #emit: EmitEvent;
+  /** Whether anyone reads the events: without an `onEvent`, none is built and nothing is timed. */
+  readonly #observed: boolean;
   readonly #log: Diagnostics;
   readonly #rules: PasswordRules;
   #poller: StorePoller | undefined;
@@ -119,16 +112,17 @@ export class PasswordService {
     this.maxBytes = configuration.maxBytes;
     this.format = configuration.format;
     this.ttl = configuration.ttl;
-    this.#onEvent = configuration.onEvent;
     this.#log = configuration.log;
+    this.#emit = eventEmitter(configuration.onEvent, configuration.log);
+    this.#observed = configuration.onEvent !== undefined;
     this.#rules = new PasswordRules(configuration);
   }
 
   /** Resolves the stored value, or `undefined` when there is none. Emits `password.read` on a value. */
   async get(id: string, context?: ActionContext): Promise<string | undefined> {
-    checkId(id);
+    checkInstanceId(id);
     const [value, durationMs] = await this.#call(id, context, () => this.#store.get(id));
-    if (value !== undefined && this.#onEvent !== undefined) {
+    if (value !== undefined && this.#observed) {
       this.#emit({ type: 'password.read', instanceId: id, durationMs }, context);
     }
     return value;
@@ -141,7 +135,7 @@ export class PasswordService {
    * not a block for `context.publicKey`), 503 `STORE_UNAVAILABLE` when the store fails.
    */
   async setOnce(id: string, value: string, context?: SetContext): Promise<boolean> {
-    checkId(id);
+    checkInstanceId(id);
     const normalized = this.#validate(id, value, context);
     const [stored, durationMs] = await this.#call(id, context, () =>
       this.#store.setIfAbsent(id, normalized, this.ttl),
@@ -152,7 +146,7 @@ export class PasswordService {
 
   /** Stores `value` even when one is set: an admin's change-password action. */
   async overwrite(id: string, value: string, context?: SetContext): Promise<void> {
-    checkId(id);
+    checkInstanceId(id);
     const normalized = this.#validate(id, value, context);
     const [, durationMs] = await this.#call(id, context, () => this.#store.set(id, normalized, this.ttl));
     this.#emit({ type: 'password.set', instanceId: id, reason: 'overwrite', durationMs }, context);
@@ -163,7 +157,7 @@ export class PasswordService {
    * when an instance is rebuilt, so its agent can post the new password.
    */
   async clear(id: string, context?: ActionContext): Promise<boolean> {
-    checkId(id);
+    checkInstanceId(id);
     const [removed, durationMs] = await this.#call(id, context, () => this.#store.delete(id));
     if (removed) this.#emit({ type: 'password.cleared', instanceId: id, durationMs }, context);
     return removed;
@@ -174,7 +168,7 @@ export class PasswordService {
    * @internal
    */
   async peek(id: string, context?: ActionContext): Promise<string | undefined> {
-    checkId(id);
+    checkInstanceId(id);
     const [value] = await this.#call(id, context, () => this.#store.get(id));
     return value;
   }
@@ -187,7 +181,7 @@ export class PasswordService {
    * @internal
    */
   async waitFor(id: string, timeoutMs: number, signal: AbortSignal, context?: ActionContext): Promise<string | undefined> {
-    checkId(id);
+    checkInstanceId(id);
     const waiting = new AbortController();
     const stop = (): void => waiting.abort();
     const timer = setTimeout(stop, timeoutMs);
@@ -208,7 +202,7 @@ export class PasswordService {
         } catch (error) {
           if (error instanceof PasswordError) throw error;
           if (round.signal.aborted) return undefined;
-          throw this.#unavailable(id, context, error, performance.now() - started);
+          throw storeUnavailable(id, context, error, performance.now() - started, this.#log, this.#emit);
         } finally {
           waiting.signal.removeEventListener('abort', endRound);
           round.abort();
@@ -227,26 +221,7 @@ export class PasswordService {
    * @internal
    */
   refused(type: 'access.denied' | 'password.rejected', reason: string, context: RefusalContext): void {
-    this.#emit({ type, reason, ...(context.instanceId !== undefined && { instanceId: context.instanceId }) }, context);
-  }
-
-  /**
-   * Sends an event to `onEvent` with the context and the time. A throwing or rejecting handler is
-   * logged, never passed on.
-   */
-  #emit(fields: EventFields, context?: ActionContext): void {
-    const onEvent = this.#onEvent;
-    if (!onEvent) return;
-    const event: PasswordEvent = {
-      ...fields,
-      ...(context?.principalId !== undefined && { principalId: context.principalId }),
-      ...(context?.requestId !== undefined && { requestId: context.requestId }),
-      at: new Date(),
-    };
-    void callHost(
-      () => onEvent(event),
-      (error) => this.#log.error(`onEvent failed for a ${event.type} event; the request went on.`, error),
-    );
+    this.#emit(refusalEvent(type, reason, context), context);
   }
 
   #validate(id: string, value: string, context: SetContext | undefined): string {
@@ -261,19 +236,8 @@ export class PasswordService {
   }
 
   /** Runs a store call; resolves its result and how long it took, in milliseconds. */
-  async #call<T>(
-    id: string,
-    context: ActionContext | undefined,
-    operation: () => Promise<T>,
-  ): Promise<[result: T, durationMs: number]> {
-    // Timed only for an `onEvent` to read: without one, no event is built.
-    const started = this.#onEvent === undefined ? 0 : performance.now();
-    try {
-      const result = await operation();
-      return [result, started === 0 ? 0 : performance.now() - started];
-    } catch (cause) {
-      throw this.#unavailable(id, context, cause, started === 0 ? 0 : performance.now() - started);
-    }
+  #call<T>(id: string, context: ActionContext | undefined, operation: () => Promise<T>): Promise<[result: T, durationMs: number]> {
+    return callStore(id, context, operation, this.#log, this.#emit, this.#observed);
   }
 
   /** `store.watch`, or polling with `get` for a store without it; a synchronous throw rejects. */
@@ -288,13 +252,5 @@ export class PasswordService {
     } catch (error) {
       return Promise.reject(error);
     }
-  }
-
-  /** Logs and reports a store failure; returns the 503 to answer with. */
-  #unavailable(id: string, context: ActionContext | undefined, cause: unknown, durationMs: number): PasswordError {
-    const reason = cause instanceof Error ? cause.message : 'the store rejected without an Error';
-    this.#log.error(`the password store failed for instance ${JSON.stringify(id)}.`, cause);
-    this.#emit({ type: 'store.unavailable', instanceId: id, reason, durationMs }, context);
-    return passwordError('STORE_UNAVAILABLE', 'The password store is unavailable; try again shortly.');
   }
 }

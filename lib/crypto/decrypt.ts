@@ -1,10 +1,10 @@
-import type { KeyObject } from 'node:crypto';
-import { jsbn, md, pki } from 'node-forge';
+import { constants, privateDecrypt, type KeyObject } from 'node:crypto';
 import { decodeCanonicalBase64 } from '../core/base64';
 import { OptionsError, checkKnownOptions } from '../core/options';
 import { PasswordCryptoError } from './errors';
 import { paddingOption, type PasswordPadding } from './padding';
 import { passwordFromBytes } from './password-text';
+import { decodePkcs1v15 } from './pkcs1-v1_5';
 import { loadPrivateKey } from './private-key';
 import { modulusBytes } from './public-key';
 
@@ -98,37 +98,20 @@ function decodeCiphertext(ciphertext: unknown): Buffer {
 }
 
 /**
- * Decrypts one RSA block with node-forge and returns the plaintext, or `undefined` when the padding
- * check fails. Node's `privateDecrypt` is not used: Node 20 refuses PKCS#1 v1.5 decryption
- * (CVE-2023-46809) and Node 22+ returns random bytes for a bad block ("implicit rejection"), which
- * would hide a wrong key.
+ * Decrypts one RSA block and returns the plaintext, or `undefined` when the padding check fails.
+ * PKCS#1 v1.5 is OpenSSL's raw RSA (`RSA_NO_PADDING`, with its blinding) and a constant-time
+ * decoding here: Node 20 refuses PKCS#1 v1.5 in `privateDecrypt` (CVE-2023-46809), and Node 22+
+ * answers a bad block with random bytes ("implicit rejection"), which would hide a wrong key. OAEP
+ * is OpenSSL's own, which reports a bad block on every version.
  */
-function rsaDecrypt(key: KeyObject, ciphertext: Buffer, padding: PasswordPadding): Buffer | undefined {
-  const forgeKey = toForgeKey(key);
-  const block = ciphertext.toString('binary');
+function rsaDecrypt(key: KeyObject, ciphertext: Buffer, padding: PasswordPadding): Uint8Array | undefined {
   try {
-    const plaintext =
-      padding === 'pkcs1'
-        ? forgeKey.decrypt(block, 'RSAES-PKCS1-V1_5')
-        : forgeKey.decrypt(block, 'RSA-OAEP', { md: md.sha256.create(), mgf1: { md: md.sha256.create() } });
-    return Buffer.from(plaintext, 'binary');
+    if (padding === 'oaep-sha256') {
+      return privateDecrypt({ key, padding: constants.RSA_PKCS1_OAEP_PADDING, oaepHash: 'sha256' }, ciphertext);
+    }
+    return decodePkcs1v15(privateDecrypt({ key, padding: constants.RSA_NO_PADDING }, ciphertext));
   } catch {
+    // A block at or above the modulus, or an OAEP block that does not decode.
     return undefined;
   }
-}
-
-function toForgeKey(key: KeyObject): pki.rsa.PrivateKey {
-  const jwk = key.export({ format: 'jwk' });
-  const big = (base64url: string | undefined) =>
-    new jsbn.BigInteger(Buffer.from(base64url ?? '', 'base64url').toString('hex'), 16);
-  return pki.setRsaPrivateKey(
-    big(jwk.n),
-    big(jwk.e),
-    big(jwk.d),
-    big(jwk.p),
-    big(jwk.q),
-    big(jwk.dp),
-    big(jwk.dq),
-    big(jwk.qi),
-  );
 }

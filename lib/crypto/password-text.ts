@@ -27,7 +27,7 @@ export function passwordBytes(password: unknown): Buffer {
  * The password a decrypted block holds, or `undefined` when the block cannot be one (empty, not
  * UTF-8, or control characters): what a wrong key yields when, by chance, its padding looks right.
  */
-export function passwordFromBytes(bytes: Buffer): string | undefined {
+export function passwordFromBytes(bytes: Uint8Array): string | undefined {
   let text: string;
   try {
     text = STRICT_UTF8.decode(bytes);

@@ -4,8 +4,8 @@ import { invalidKey, keyTypeName, notRsaKey, weakKey } from './errors';
 
 /*
  * RSA public keys, and the rules every RSA key must pass, public or private. Nothing here loads
- * sshpk or node-forge: an `ssh-rsa` line is three length-prefixed fields, read below, so the
- * request path can ask `rsaPublicKeyOf` without paying for either.
+ * sshpk: an `ssh-rsa` line is three length-prefixed fields, read below, so the request path can
+ * ask `rsaPublicKeyOf` without paying for it.
  */
 
 /** The smallest modulus accepted: below it, factoring the key is within reach. */

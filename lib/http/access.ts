@@ -5,7 +5,7 @@ import { callHost } from '../core/host-call';
 import { isInstanceId } from '../core/instance-id';
 import { everyInterval } from '../core/logging';
 import { createRateLimiter, type RateLimiter } from './rate-limit';
-import type { RouterConfiguration } from './router-options';
+import type { HookConfiguration } from './router-options';
 import type { Awaitable, InstanceRef, Principal } from '../types';
 
 const NO_CALLER_LOG_INTERVAL_MS = 60_000;
@@ -39,13 +39,13 @@ function isPublicKeyList(publicKey: unknown): boolean {
  * as `access.denied` by the route's catch path.
  */
 export class Access<P extends Principal, C> {
-  readonly #config: RouterConfiguration<P, C>;
+  readonly #config: HookConfiguration<P, C>;
   readonly #policy: AccessPolicy;
   readonly #limiter: RateLimiter | undefined;
   readonly #noCallerLogGate = everyInterval(NO_CALLER_LOG_INTERVAL_MS);
   #warnedAnonymous = false;
 
-  constructor(config: RouterConfiguration<P, C>, policy: AccessPolicy) {
+  constructor(config: HookConfiguration<P, C>, policy: AccessPolicy) {
     this.#config = config;
     this.#policy = policy;
     this.#limiter = config.rateLimit && createRateLimiter(config.rateLimit, config.log);

@@ -4,7 +4,7 @@ import { BODY_ALREADY_PARSED } from './body';
 import { internalError, isAnswerable, passwordError, type PasswordError } from '../core/errors';
 import { callHost, isThenable } from '../core/host-call';
 import type { Diagnostics } from '../core/logging';
-import type { PasswordService } from '../core/service';
+import type { RefusalReporter } from '../core/events';
 import type { RoutePath } from './paths';
 import type { SecurityHeaders } from './security-headers';
 import type { ErrorBodyHook } from '../types';
@@ -30,12 +30,18 @@ export interface RequestState {
 
 /** How a router answers: its security headers, its error body and where it reports. */
 interface AnswerSettings {
-  readonly service: PasswordService;
+  /** Where refusals are reported: the router's service. */
+  readonly service: RefusalReporter;
   readonly securityHeaders: SecurityHeaders | undefined;
   readonly errorBody: ErrorBodyHook | undefined;
   readonly log: Diagnostics;
   /** `WWW-Authenticate` for a 401 answer. */
   readonly challenge?: string;
+  /**
+   * The `text/plain` body of an error answer, for a protocol whose answers are words (CloudStack's
+   * password server); `undefined` for the JSON error body. Default: always the JSON body.
+   */
+  readonly textBody?: (error: PasswordError) => string | undefined;
 }
 
 /** A route's work once its answer has begun; whatever it throws is answered. */
@@ -167,7 +173,9 @@ export class Answers {
         if (retryAfter !== undefined) res.setHeader('Retry-After', retryAfter);
         if (error.status === 401 && challenge !== undefined) res.setHeader('WWW-Authenticate', challenge);
       }
-      send(req, res, error.status, JSON_TYPE, this.#errorBody(error));
+      const text = this.#settings.textBody?.(error);
+      if (text === undefined) send(req, res, error.status, JSON_TYPE, this.#errorBody(error));
+      else send(req, res, error.status, TEXT_TYPE, text);
     } catch (failure) {
       log.error('the answer to an error could not be made; answered 500.', failure);
       if (res.headersSent) res.destroy();

@@ -6,9 +6,8 @@ import { securityHeaders, type SecurityHeaders } from './security-headers';
 import { PasswordService, SERVICE_OPTION_NAMES } from '../core/service';
 import type { Awaitable, ErrorBodyHook, InstanceRateLimit, Logger, Principal, RouterOptionsBase } from '../types';
 
-/** A router's options, checked once at creation. */
-export interface RouterConfiguration<P extends Principal, C> {
-  readonly service: PasswordService;
+/** What every router decides access and answers with, checked once at creation: all but the service. */
+export interface HookConfiguration<P extends Principal, C> {
   readonly authenticate: RouterOptionsBase<P, C>['authenticate'];
   readonly lookupInstance: RouterOptionsBase<P, C>['lookupInstance'];
   readonly principalId: ((principal: P) => Awaitable<string | undefined>) | undefined;
@@ -16,6 +15,11 @@ export interface RouterConfiguration<P extends Principal, C> {
   readonly securityHeaders: SecurityHeaders | undefined;
   readonly errorBody: ErrorBodyHook | undefined;
   readonly log: Diagnostics;
+}
+
+/** A password router's options, checked once at creation. */
+export interface RouterConfiguration<P extends Principal, C> extends HookConfiguration<P, C> {
+  readonly service: PasswordService;
 }
 
 /** How a router takes its `service`. */
@@ -26,28 +30,38 @@ type ServiceRule =
   | 'required';
 
 /**
- * Checks the options both routers take (and knows `optionNames`, the router's own list, checked
- * against its options type by `optionNames()`; the router checks its own options itself) and
- * returns them as a configuration. A service option given to a router throws, saying to give
- * it to `new PasswordService()`: storage is configured in one place.
+ * Throws when options of a service (`serviceOptionNames`) were given to a router, saying to give
+ * them to the service (`serviceClass`) and the service as `serviceOption`: storage is configured in
+ * one place.
  */
-export function parseRouterOptions<P extends Principal, C>(
+export function checkMisplacedServiceOptions(
   where: string,
-  options: RouterOptionsBase<P, C> & { readonly service?: PasswordService },
+  options: unknown,
+  serviceOptionNames: readonly string[],
+  serviceClass: string,
+  serviceOption: string,
+): void {
+  if (options === null || typeof options !== 'object') return;
+  const misplaced = serviceOptionNames.filter((name) => name in options);
+  if (misplaced.length === 0) return;
+  const names = misplaced.map((name) => `\`${name}\``).join(', ');
+  throw new OptionsError(
+    'ERR_UNKNOWN_OPTION',
+    `${where}: ${names} ${misplaced.length > 1 ? 'are options' : 'is an option'} of the ${serviceClass}, not of a router: ` +
+      `pass ${misplaced.length > 1 ? 'them' : 'it'} to \`new ${serviceClass}({ ... })\` and give the service as \`${serviceOption}\`.`,
+  );
+}
+
+/**
+ * Checks the options every router takes about its callers and its answers (and knows
+ * `optionNames`, the router's own list, checked against its options type by `optionNames()`; the
+ * router checks its own options itself) and returns them.
+ */
+export function parseHookOptions<P extends Principal, C>(
+  where: string,
+  options: RouterOptionsBase<P, C>,
   optionNames: readonly string[],
-  serviceRule: ServiceRule,
-): RouterConfiguration<P, C> {
-  if (options !== null && typeof options === 'object') {
-    const misplaced = SERVICE_OPTION_NAMES.filter((name) => name in options);
-    if (misplaced.length > 0) {
-      const names = misplaced.map((name) => `\`${name}\``).join(', ');
-      throw new OptionsError(
-        'ERR_UNKNOWN_OPTION',
-        `${where}: ${names} ${misplaced.length > 1 ? 'are options' : 'is an option'} of the PasswordService, not of a router: ` +
-          `pass ${misplaced.length > 1 ? 'them' : 'it'} to \`new PasswordService({ ... })\` and give the service as \`service\`.`,
-      );
-    }
-  }
+): HookConfiguration<P, C> {
   checkKnownOptions(where, options, optionNames);
   requireFunction(where, 'authenticate', options.authenticate, '(req) => principal | null, identifying the caller');
   requireFunction(
@@ -62,7 +76,6 @@ export function parseRouterOptions<P extends Principal, C>(
     throw new OptionsError('ERR_INVALID_OPTION', `${where}: \`logger\` must have \`warn\` and \`error\` methods (console fits).`);
   }
   return {
-    service: serviceFrom(where, options.service, serviceRule, options.logger),
     authenticate: options.authenticate,
     lookupInstance: options.lookupInstance,
     principalId: options.principalId,
@@ -71,6 +84,22 @@ export function parseRouterOptions<P extends Principal, C>(
     errorBody: options.errorBody,
     log: diagnostics((options.logger as Logger | undefined) ?? console),
   };
+}
+
+/**
+ * Checks the options both password routers take (see `parseHookOptions`) and their `service`. A
+ * service option given to a router throws, saying to give it to `new PasswordService()`: storage
+ * is configured in one place.
+ */
+export function parseRouterOptions<P extends Principal, C>(
+  where: string,
+  options: RouterOptionsBase<P, C> & { readonly service?: PasswordService },
+  optionNames: readonly string[],
+  serviceRule: ServiceRule,
+): RouterConfiguration<P, C> {
+  checkMisplacedServiceOptions(where, options, SERVICE_OPTION_NAMES, 'PasswordService', 'service');
+  const hooks = parseHookOptions(where, options, optionNames);
+  return { ...hooks, service: serviceFrom(where, options.service, serviceRule, options.logger) };
 }
 
 function serviceFrom(where: string, service: unknown, rule: ServiceRule, logger: Logger | undefined): PasswordService {

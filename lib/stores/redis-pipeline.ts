@@ -85,12 +85,20 @@ async function readyOwner(cluster: Cluster, slot: number): Promise<Redis> {
   return whenReady(owner);
 }
 
+/** `address` as the cluster's connections name it: through the client's `natMap`, as ioredis maps the nodes it learns of. */
+function natMapped(cluster: Cluster, address: string): string {
+  const { natMap } = cluster.options;
+  const mapped = typeof natMap === 'function' ? natMap(address) : natMap?.[address];
+  return mapped ? `${mapped.host}:${mapped.port}` : address;
+}
+
 /** The node `redirection` names, ready; after a refresh when the cluster has no connection to it yet. */
 async function readyTarget(cluster: Cluster, slot: number, redirection: Redirection): Promise<Redis> {
-  const known = connectionTo(cluster, redirection.address);
+  const address = natMapped(cluster, redirection.address);
+  const known = connectionTo(cluster, address);
   if (known) return whenReady(known);
   await refreshSlotMap(cluster);
-  const target = connectionTo(cluster, redirection.address) ?? (redirection.kind === 'MOVED' ? ownerOf(cluster, slot) : undefined);
+  const target = connectionTo(cluster, address) ?? (redirection.kind === 'MOVED' ? ownerOf(cluster, slot) : undefined);
   if (!target) throw new Error(`Redis Cluster redirected to ${redirection.address}, which it does not list.`);
   return whenReady(target);
 }
