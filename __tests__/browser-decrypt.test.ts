@@ -4,7 +4,7 @@ import {
   PasswordCryptoError,
   type PasswordCryptoErrorCode,
 } from '../lib/browser';
-import { decryptPassword as nodeDecryptPassword } from '../lib/crypto';
+import { decryptPassword as nodeDecryptPassword, type PasswordCryptoErrorCode as NodeCode } from '../lib/crypto';
 import {
   badPkcs1Blocks,
   makeBrowserKeySets,
@@ -64,6 +64,16 @@ async function rejection(promise: Promise<unknown>, code: PasswordCryptoErrorCod
   expect(outcome).toMatchObject({ name: 'PasswordCryptoError', code });
   return outcome as PasswordCryptoError;
 }
+
+/** The codes only the page has: it takes no passphrase, needs WebCrypto for OAEP, and checks its own options. */
+type PageOnlyCode = 'ERR_ENCRYPTED_KEY' | 'ERR_WEBCRYPTO_UNAVAILABLE' | 'ERR_INVALID_OPTION';
+
+test("the browser module's PasswordCryptoError is /crypto's contract: every other code is one of /crypto's", () => {
+  // Checked by the compiler: a code added to one side only fails to type-check here.
+  const shared: Exclude<PasswordCryptoErrorCode, PageOnlyCode> extends NodeCode ? true : false = true;
+  expect(shared).toBe(true);
+  expect(new PasswordCryptoError('ERR_WEAK_KEY', 'x')).toMatchObject({ name: 'PasswordCryptoError', code: 'ERR_WEAK_KEY' });
+});
 
 describe('decryptPassword of the browser module, in Node', () => {
   test('opens every openssl ciphertext: 1024-, 2048- and 4096-bit keys, PKCS#1, PKCS#8 and OpenSSH, both paddings', async () => {

@@ -176,10 +176,19 @@ const env = (): NodeJS.ProcessEnv => ({
 beforeAll(async () => {
   workDir = await makeWorkDir();
   const { tarball } = await packTarball(workDir);
+  // The peers, their types, and the libraries documented hosts use beside the package.
   const dependencies = Object.fromEntries(
-    ['express', '@types/express', '@types/node', 'ioredis', 'pg', '@types/pg', 'prom-client', 'rate-limit-redis'].map(
-      (name) => [name, lockedVersion(name)],
-    ),
+    [
+      'express',
+      '@types/express',
+      '@types/node',
+      'ioredis',
+      'pg',
+      '@types/pg',
+      'prom-client',
+      'rate-limit-redis',
+      'express-validator',
+    ].map((name) => [name, lockedVersion(name)]),
   );
   consumer = await installConsumer(workDir, 'reader', tarball, dependencies, []);
   // The reader's own key pair, where the docs say it is: ~/.ssh/id_rsa.

@@ -49,7 +49,7 @@ describe('store and metrics subpaths with ioredis, pg and prom-client installed,
     expect(reportOf(await consumer.node('construct-stores.cjs'))).toEqual({
       redisPrefix: 'mdpw:',
       postgresTable: '"instance_passwords"',
-      serviceStores: [true, true],
+      servicesBuilt: [true, true],
     });
   });
 });

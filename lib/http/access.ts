@@ -11,7 +11,7 @@ import type { Awaitable, InstanceRef, Principal } from '../types';
 const NO_CALLER_LOG_INTERVAL_MS = 60_000;
 
 /** What a router decides besides its configuration: its answer to a stranger and its limit's key. */
-interface AccessPolicy {
+export interface AccessPolicy {
   /** What a request that does not authenticate is answered. */
   readonly unauthenticated: PasswordError;
   /**

@@ -1,11 +1,13 @@
 import { randomUUID } from 'node:crypto';
-import type { NextFunction, Request, RequestHandler, Response } from 'express';
+import { Router, type NextFunction, type Request, type RequestHandler, type Response } from 'express';
+import { Access, type AccessPolicy } from './access';
 import { BODY_ALREADY_PARSED } from './body';
 import { internalError, isAnswerable, passwordError, type PasswordError } from '../core/errors';
 import { callHost, isThenable } from '../core/host-call';
 import type { Diagnostics } from '../core/logging';
 import type { RefusalReporter } from '../core/events';
 import type { RoutePath } from './paths';
+import type { RouterConfiguration } from './router-options';
 import type { SecurityHeaders } from './security-headers';
 import type { ErrorBodyHook } from '../types';
 
@@ -46,6 +48,30 @@ interface AnswerSettings {
 
 /** A route's work once its answer has begun; whatever it throws is answered. */
 type RouteHandler = (req: Request, res: Response, request: RequestState) => Promise<void>;
+
+/** A router's one route: its path, how access is decided, and the 401 challenge if any. */
+export interface PasswordRoute extends AccessPolicy {
+  readonly path: RoutePath;
+  /** `WWW-Authenticate` for a 401 answer. */
+  readonly challenge?: string;
+}
+
+/**
+ * The router of one of the package's routes, set up one way for both: its answers (headers, the one
+ * catch path) and its access decisions from the router's configuration; `handler` gets the access
+ * to run for each request.
+ */
+export function passwordRouter<P extends object, C>(
+  config: RouterConfiguration<P, C>,
+  route: PasswordRoute,
+  handler: (req: Request, res: Response, request: RequestState, access: Access<P, C>) => Promise<void>,
+): Router {
+  const answers = new Answers({ ...config, ...(route.challenge !== undefined && { challenge: route.challenge }) });
+  const access = new Access<P, C>(config, route);
+  const router = Router();
+  router.use(answers.route(route.path, (req, res, request) => handler(req, res, request, access)));
+  return router;
+}
 
 const MALFORMED_ESCAPE = passwordError('BAD_REQUEST', 'The path holds a malformed percent-escape.');
 

@@ -1,6 +1,6 @@
-import { Router, type Request, type Response } from 'express';
-import { Access } from './access';
-import { Answers, sendEmpty, sendText, type RequestState } from './answers';
+import type { Request, Response, Router } from 'express';
+import type { Access } from './access';
+import { passwordRouter, sendEmpty, sendText, type RequestState } from './answers';
 import { createBodyReader } from './body';
 import { passwordError } from '../core/errors';
 import { actionOf, methodTable, readPassword } from './methods';
@@ -75,8 +75,6 @@ export function createPasswordRouter<P extends Principal = Principal>(options: P
   // run() (field selection, a context per request) was a tenth of this route's CPU time.
   const versions = new Set<unknown>(versionsFrom(options.versions));
   const { service } = config;
-  const answers = new Answers(config);
-  const access = new Access<P, GuestLookupContext<P>>(config, { unauthenticated: FORBIDDEN, limitPer: 'instance' });
   const readBody = createBodyReader({
     maxBytes: service.maxBytes,
     timeoutMs: options.bodyTimeout ?? DEFAULT_BODY_TIMEOUT_MS,
@@ -84,7 +82,12 @@ export function createPasswordRouter<P extends Principal = Principal>(options: P
     log: config.log,
   });
 
-  async function handle(req: Request, res: Response, request: RequestState): Promise<void> {
+  async function handle(
+    req: Request,
+    res: Response,
+    request: RequestState,
+    access: Access<P, GuestLookupContext<P>>,
+  ): Promise<void> {
     if (!versions.has(req.params.version)) throw UNSUPPORTED_VERSION;
     const action = actionOf(req, res, METHODS);
     const instance = await access.instance(req, res, request, (principal) => ({ principal, action, req }));
@@ -101,7 +104,5 @@ export function createPasswordRouter<P extends Principal = Principal>(options: P
     sendEmpty(req, res, 200);
   }
 
-  const router = Router();
-  router.use(answers.route(GUEST_PASSWORD_PATH, handle));
-  return router;
+  return passwordRouter(config, { path: GUEST_PASSWORD_PATH, unauthenticated: FORBIDDEN, limitPer: 'instance' }, handle);
 }

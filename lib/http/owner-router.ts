@@ -1,6 +1,6 @@
-import { Router, type Request, type Response } from 'express';
-import { Access } from './access';
-import { Answers, sendEmpty, sendJson, type RequestState } from './answers';
+import type { Request, Response, Router } from 'express';
+import type { Access } from './access';
+import { passwordRouter, sendEmpty, sendJson, type RequestState } from './answers';
 import { passwordError } from '../core/errors';
 import { actionOf, methodTable, readPassword } from './methods';
 import { optionNames } from '../core/options';
@@ -65,13 +65,13 @@ export function createServerPasswordRouter<P extends Principal = Principal>(
   const config = parseRouterOptions(WHERE, options, OPTION_NAMES, 'required');
   const waits = new PasswordWaits(parseWaitLimits(WHERE, options));
   const { service } = config;
-  const answers = new Answers({ ...config, challenge: CHALLENGE });
-  const access = new Access<P, OwnerLookupContext<P>>(config, {
-    unauthenticated: UNAUTHENTICATED,
-    limitPer: 'caller and instance',
-  });
 
-  async function handle(req: Request, res: Response, request: RequestState): Promise<void> {
+  async function handle(
+    req: Request,
+    res: Response,
+    request: RequestState,
+    access: Access<P, OwnerLookupContext<P>>,
+  ): Promise<void> {
     // A plain pattern test, not an express-validator chain: the rule is one regular expression, the
     // chain cost a sixth of this route's CPU time, and a cache to spare it would hold what any
     // caller sends. Checked before any hook runs and before anything is kept.
@@ -91,7 +91,9 @@ export function createServerPasswordRouter<P extends Principal = Principal>(
     sendJson(req, res, 200, { password: password ?? '' });
   }
 
-  const router = Router();
-  router.use(answers.route(OWNER_PASSWORD_PATH, handle));
-  return router;
+  return passwordRouter(
+    config,
+    { path: OWNER_PASSWORD_PATH, unauthenticated: UNAUTHENTICATED, limitPer: 'caller and instance', challenge: CHALLENGE },
+    handle,
+  );
 }
