@@ -195,6 +195,44 @@ describeWithChromium('the owner console end to end')('the owner console in Chrom
     expect(await chosenFiles()).toBe(0);
   });
 
+  test('"Wait for the guest" shows a waiting state until the agent posts, and can be cancelled', async () => {
+    const [, db] = demo.instances;
+    const key = readFileSync(db.key.privateKeyFile, 'utf8');
+    await page.selectOption('#token', token('demo-a', 'member'));
+    await row(db).waitFor();
+    await row(db).locator('button').click();
+    await page.locator('#retrieve:not([hidden])').waitFor();
+    expect(await page.locator('#ciphertext').textContent()).toContain('has not posted a password yet');
+
+    // Cancelled: the waiting state goes and the button comes back.
+    await page.click('#wait');
+    await page.locator('#waiting:not([hidden])').waitFor();
+    expect(await page.locator('#wait-row').isHidden()).toBe(true);
+    await page.click('#cancel-wait');
+    await page.locator('#status', { hasText: 'Stopped waiting for db-1' }).waitFor();
+    expect(await page.locator('#waiting').isHidden()).toBe(true);
+    expect(await page.locator('#wait-row').isVisible()).toBe(true);
+
+    // Waited for: the password shows as soon as the agent posts it.
+    await page.click('#wait');
+    await page.locator('#waiting:not([hidden])').waitFor();
+    await page.locator('#status', { hasText: 'Waiting for db-1' }).waitFor();
+    await new Promise((resolve) => setTimeout(resolve, 1500));
+    expect(await page.locator('#waiting').isVisible()).toBe(true);
+    await guestPosts(db, 'waited-Pässword');
+    await page.locator('#status', { hasText: 'db-1 posted its password' }).waitFor({ timeout: 5000 });
+    expect(await page.locator('#waiting').isHidden()).toBe(true);
+    expect(await page.locator('#ciphertext').textContent()).toBe(await ownerReads(db));
+    await page.locator(`tr[data-server-id="${db.id}"] .badge.set`).waitFor();
+    await page.fill('#key', key);
+    await page.click('#decrypt');
+    await page.locator('#result:not([hidden])').waitFor();
+    expect(await page.locator('#password').textContent()).toBe('waited-Pässword');
+    // Cleared again, so the guest may post anew.
+    await page.click('#clear');
+    await page.locator('#status', { hasText: 'Cleared' }).waitFor();
+  });
+
   test('a decrypted password with control or format characters is not shown: it may be forged', async () => {
     const [, db] = demo.instances;
     await page.selectOption('#token', token('demo-a', 'member'));
@@ -226,6 +264,7 @@ describeWithChromium('the owner console end to end')('the owner console in Chrom
       for (const line of keyLines) expect(sent).not.toContain(line);
       expect(sent).not.toContain(PASSWORD);
       expect(sent).not.toContain('second-P');
+      expect(sent).not.toContain('waited-P');
       expect(sent).not.toContain('third-P');
       expect(sent).not.toContain('gnp.exe');
       expect(new URL(request.url).origin).toBe(base);

@@ -10,6 +10,7 @@ import {
   opensslEncrypt,
   opensslModulus,
   removeKeyDir,
+  type OtherKey,
   type RsaKeySet,
 } from './helpers/crypto-keys';
 
@@ -17,7 +18,7 @@ const PATH = '/openstack/latest/password';
 const SIZES = [1024, 2048, 4096] as const;
 
 /** A guest app whose instance `i-1` has `publicKey`, in base64 format up to 4096-bit blocks. */
-function appWithKey(publicKey: string) {
+function appWithKey(publicKey: string | readonly string[]) {
   return guestApp({
     lookupInstance: ({ principal }) => ({ id: principal.instanceId, publicKey }),
     serviceOptions: { maxBytes: 2048 },
@@ -122,8 +123,7 @@ describe('a guest POST must be one RSA block for the instance publicKey', () => 
   });
 
   it("answers a host's unreadable key 500 INTERNAL, logged at most once a minute, never the guest's fault", async () => {
-    const ed25519 = await makeOtherKey(dir, 'ed25519', 'openssh');
-    for (const publicKey of [ed25519.sshPublicLine, 'ssh-rsa AAAA', '-----BEGIN PUBLIC KEY-----\ngarbage\n-----END PUBLIC KEY-----', keys.get(2048)!.privateKeys[1].text]) {
+    for (const publicKey of ['ssh-rsa AAAA', '-----BEGIN PUBLIC KEY-----\ngarbage\n-----END PUBLIC KEY-----', keys.get(2048)!.privateKeys[1].text]) {
       // The service checks the value against the key, so its logger says what is wrong.
       const { app, service, events, logger } = guestApp({
         lookupInstance: ({ principal }) => ({ id: principal.instanceId, publicKey }),
@@ -132,7 +132,7 @@ describe('a guest POST must be one RSA block for the instance publicKey', () => 
         const res = await request(app).post(PATH).set('X-Test-Instance', 'i-1').send(ciphertext());
         expect([res.status, res.body.error.code]).toEqual([500, 'INTERNAL']);
       }
-      expect(logger.errors.filter(([message]) => String(message).includes('not an RSA public key'))).toHaveLength(1);
+      expect(logger.errors.filter(([message]) => String(message).includes('not a public key'))).toHaveLength(1);
       expect(JSON.stringify(logger.errors)).not.toContain('PRIVATE KEY');
       expect(await service.get('i-1')).toBeUndefined();
       expect(events.filter((event) => event.type === 'password.rejected')).toEqual([]);
@@ -162,5 +162,93 @@ describe('a guest POST must be one RSA block for the instance publicKey', () => 
     });
     expect((await request(app).post(PATH).set('X-Test-Instance', 'i-1').send('plain text')).status).toBe(200);
     expect(await service.get('i-1')).toBe('plain text');
+  });
+});
+
+describe('an instance with several keys: a guest POST must be one RSA block for one of its RSA keys', () => {
+  let dir: string;
+  const rsa = new Map<number, RsaKeySet>();
+  let ed25519: OtherKey;
+  let ecdsa: OtherKey;
+  /** Every key of the instance, RSA of three sizes in three forms mixed with ed25519 and ECDSA. */
+  let mixed: string[];
+
+  beforeAll(async () => {
+    dir = makeKeyDir();
+    for (const bits of SIZES) rsa.set(bits, await makeRsaKeySet(dir, bits));
+    [ed25519, ecdsa] = await Promise.all([makeOtherKey(dir, 'ed25519', 'openssh'), makeOtherKey(dir, 'ecdsa', 'openssh')]);
+    mixed = [
+      ed25519.sshPublicLine,
+      rsa.get(1024)!.sshPublicLine,
+      ecdsa.sshPublicLine,
+      rsa.get(2048)!.spkiPem,
+      rsa.get(4096)!.pkcs1PublicPem,
+    ];
+  }, 120_000);
+  afterAll(() => removeKeyDir(dir));
+
+  it.each(SIZES)('stores a ciphertext made by openssl for the %i-bit key among them', async (bits) => {
+    for (const padding of ['pkcs1', 'oaep-sha256'] as const) {
+      const { app, service } = appWithKey(mixed);
+      const value = opensslEncrypt(rsa.get(bits)!.spkiPath, Buffer.from('Pässwörd-1'), padding);
+      const res = await request(app).post(PATH).set('X-Test-Instance', 'i-1').send(value);
+      expect(res.status).toBe(200);
+      expect(await service.get('i-1')).toBe(value);
+    }
+  });
+
+  it.each([
+    ['a block of no key size', () => ciphertext(200)],
+    ['a 2048-bit block at or above the modulus', () => Buffer.alloc(256, 0xff).toString('base64')],
+  ])('refuses %s with 400 naming the key sizes it was checked against, nothing stored', async (_, make) => {
+    const { app, service, events } = appWithKey(mixed);
+    const res = await request(app).post(PATH).set('X-Test-Instance', 'i-1').send(make());
+    expect([res.status, res.body.error.code]).toEqual([400, 'INVALID_PASSWORD']);
+    expect(res.body.error.message).toContain("any of this instance's RSA keys (1024-bit, 2048-bit, 4096-bit)");
+    expect(await service.get('i-1')).toBeUndefined();
+    expect(events).toEqual([expect.objectContaining({ type: 'password.rejected', reason: 'INVALID_PASSWORD' })]);
+  });
+
+  it('refuses every POST of an instance whose keys include no RSA key, saying the agent needs one', async () => {
+    for (const keys of [ed25519.sshPublicLine, [ed25519.sshPublicLine], [ed25519.sshPublicLine, ecdsa.sshPublicLine]]) {
+      const { app, service, events } = appWithKey(keys);
+      for (const value of [ciphertext(256), ciphertext(128), opensslEncrypt(rsa.get(2048)!.spkiPath, Buffer.from('x'), 'pkcs1')]) {
+        const res = await request(app).post(PATH).set('X-Test-Instance', 'i-1').send(value);
+        expect([res.status, res.body.error.code]).toEqual([400, 'INVALID_PASSWORD']);
+        expect(res.body.error.message).toContain('the agent needs an RSA key');
+      }
+      expect(await service.get('i-1')).toBeUndefined();
+      expect(events.map((event) => event.type)).toEqual(['password.rejected', 'password.rejected', 'password.rejected']);
+    }
+  });
+
+  it('checks nothing for an empty list', async () => {
+    const { app, service } = appWithKey([]);
+    const value = ciphertext(100);
+    expect((await request(app).post(PATH).set('X-Test-Instance', 'i-1').send(value)).status).toBe(200);
+    expect(await service.get('i-1')).toBe(value);
+  });
+
+  it("answers 500 INTERNAL, logged once, when one of the list is no key at all, however good the others", async () => {
+    const { app, service, logger } = guestApp({
+      lookupInstance: ({ principal }) => ({ id: principal.instanceId, publicKey: [...mixed, 'ssh-rsa AAAA'] }),
+      serviceOptions: { maxBytes: 2048 },
+    });
+    for (let attempt = 0; attempt < 3; attempt++) {
+      const value = opensslEncrypt(rsa.get(2048)!.spkiPath, Buffer.from('x'), 'pkcs1');
+      const res = await request(app).post(PATH).set('X-Test-Instance', 'i-1').send(value);
+      expect([res.status, res.body.error.code]).toEqual([500, 'INTERNAL']);
+    }
+    expect(logger.errors.filter(([message]) => String(message).includes('not a public key'))).toHaveLength(1);
+    expect(await service.get('i-1')).toBeUndefined();
+  });
+
+  it('answers 500 INTERNAL when publicKey is a list holding something other than strings', async () => {
+    const { app, logger } = guestApp({
+      lookupInstance: ({ principal }) => ({ id: principal.instanceId, publicKey: [rsa.get(2048)!.sshPublicLine, 42] as unknown as string[] }),
+    });
+    const res = await request(app).post(PATH).set('X-Test-Instance', 'i-1').send(ciphertext());
+    expect([res.status, res.body.error.code]).toEqual([500, 'INTERNAL']);
+    expect(JSON.stringify(logger.errors)).toContain('an array of strings');
   });
 });

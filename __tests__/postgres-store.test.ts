@@ -40,7 +40,16 @@ describe('new PostgresStore() options', () => {
 
   test('without pg installed, importing the subpath names the package to install', () => {
     const { status, stderr } = requireWithoutPeers(
-      ['lib/core/options.ts', 'lib/core/peer.ts', 'lib/core/timeout.ts', 'lib/stores/store-error.ts', 'lib/stores/postgres.ts'],
+      [
+        'lib/core/options.ts',
+        'lib/core/peer.ts',
+        'lib/core/timeout.ts',
+        'lib/core/write-waiters.ts',
+        'lib/stores/store-error.ts',
+        'lib/stores/postgres-lease.ts',
+        'lib/stores/postgres-listener.ts',
+        'lib/stores/postgres.ts',
+      ],
       'lib/stores/postgres.js',
     );
     expect(status).not.toBe(0);

@@ -39,7 +39,16 @@ describe('new RedisStore() options', () => {
 
   test('without ioredis installed, importing the subpath names the package to install', () => {
     const { status, stderr } = requireWithoutPeers(
-      ['lib/core/options.ts', 'lib/core/peer.ts', 'lib/core/timeout.ts', 'lib/stores/store-error.ts', 'lib/stores/redis-pipeline.ts', 'lib/stores/redis.ts'],
+      [
+        'lib/core/options.ts',
+        'lib/core/peer.ts',
+        'lib/core/timeout.ts',
+        'lib/core/write-waiters.ts',
+        'lib/stores/store-error.ts',
+        'lib/stores/redis-pipeline.ts',
+        'lib/stores/redis-subscriber.ts',
+        'lib/stores/redis.ts',
+      ],
       'lib/stores/redis.js',
     );
     expect(status).not.toBe(0);
@@ -73,11 +82,30 @@ describeWithRedis('RedisStore on Redis', () => {
     await expect(store.get(id)).rejects.toThrow(/WRONGTYPE/);
   });
 
-  test('the store has no close(), and the client stays open after use', async () => {
-    const { store, client } = opened;
-    expect((store as { close?: unknown }).close).toBeUndefined();
-    await store.get(randomUUID());
-    expect(client.status).toBe('ready');
+  test("close() ends the store's own subscriber connection, made at the first wait, never the host's client", async () => {
+    const name = uniqueName('redis-close');
+    const client = await connectRedis(undefined, { ...RECOMMENDED_REDIS_OPTIONS, connectionName: name });
+    const store = new RedisStore({ client, prefix: opened.store.prefix });
+    const connections = async () =>
+      String(await client.call('client', 'list'))
+        .split('\n')
+        .filter((line) => line.includes(` name=${name} `)).length;
+    try {
+      expect(await connections()).toBe(1);
+      const waiting = new AbortController();
+      // Resolves once the subscription is confirmed, so the caller reads again.
+      await store.watch(randomUUID(), waiting.signal);
+      expect(await connections()).toBe(2);
+      const pending = store.watch(randomUUID(), waiting.signal);
+      await store.close();
+      await expect(pending).rejects.toThrow('closed');
+      for (let attempt = 0; attempt < 20 && (await connections()) > 1; attempt++) await new Promise((r) => setTimeout(r, 50));
+      expect(await connections()).toBe(1);
+      expect(client.status).toBe('ready');
+      expect(await store.get(randomUUID())).toBeUndefined();
+    } finally {
+      await client.quit();
+    }
   });
 });
 

@@ -3,6 +3,7 @@ import { randomUUID } from 'node:crypto';
 import { setTimeout as sleep } from 'node:timers/promises';
 import { promisify } from 'node:util';
 import Redis, { Cluster } from 'ioredis';
+import { PasswordService } from '../lib';
 import { RedisStore } from '../lib/stores/redis';
 import { documentedClusterOptions } from './helpers/documented-redis-settings';
 import { describeWithRedisServer } from './helpers/store-failover-binaries';
@@ -241,6 +242,39 @@ describeWithRedisServer('RedisStore on Redis Cluster (3 masters, 3 replicas), wi
       expect(writes.every((write) => write.status === 'fulfilled' && write.value)).toBe(true);
     } finally {
       other.disconnect();
+    }
+  }, 30_000);
+
+  test('a wait on a Cluster wakes within a second of a write made through another client, whichever master owns the key; close() ends the subscriber', async () => {
+    const clusterSet = set as ClusterSet;
+    const [waitingClient, writingClient] = await Promise.all([clusterSet.client(), clusterSet.client()]);
+    const waiting = new RedisStore({ client: waitingClient });
+    const service = new PasswordService({ store: waiting });
+    const writer = new RedisStore({ client: writingClient, minReplicas: 1 });
+    try {
+      const ids = Array.from({ length: 12 }, () => `wait-${randomUUID()}`);
+      const slots = await keySlots(clusterSet.servers[0].port, ids.map((id) => PREFIX + id));
+      for (const { master } of await clusterSet.topology()) expect(slots.some((slot) => ownedBy(master, slot))).toBe(true);
+      const stop = new AbortController();
+      const woken = ids.map((id) =>
+        service.waitFor(id, 10_000, stop.signal).then((value) => ({ value, at: performance.now() })),
+      );
+      await sleep(1000);
+      const written = await Promise.all(
+        ids.map(async (id) => {
+          expect(await writer.setIfAbsent(id, `value-${id}`)).toBe(true);
+          return performance.now();
+        }),
+      );
+      const answers = await Promise.all(woken);
+      expect(answers.map((answer) => answer.value)).toEqual(ids.map((id) => `value-${id}`));
+      answers.forEach((answer, index) => expect(answer.at - written[index]).toBeLessThan(1000));
+      const pending = waiting.watch(randomUUID(), stop.signal);
+      await waiting.close();
+      await expect(pending).rejects.toThrow('closed');
+    } finally {
+      waitingClient.disconnect();
+      writingClient.disconnect();
     }
   }, 30_000);
 

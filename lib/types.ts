@@ -28,11 +28,14 @@ export interface InstanceRef {
    */
   readonly id: string;
   /**
-   * The instance's SSH RSA public key (an `ssh-rsa ...` line or a PEM public key), when the host
-   * has it. With it, the guest router (format `'base64'`) accepts only a ciphertext that is exactly
-   * one RSA block for this key.
+   * The instance's SSH public key (an `ssh-rsa ...` line or a PEM public key), or all of them, when
+   * the host has them. With it, the guest router (format `'base64'`) accepts only a ciphertext that
+   * is exactly one RSA block for one of the instance's RSA keys. Keys that are not RSA (ed25519,
+   * ECDSA) are skipped; when none is RSA, every POST is refused (400 `INVALID_PASSWORD`: the agent
+   * needs an RSA key). An empty list means no check. A string that is no key at all is the host's
+   * mistake: 500, logged once.
    */
-  readonly publicKey?: string;
+  readonly publicKey?: string | readonly string[];
 }
 
 /** What a guest asks of its own instance's password. */
@@ -165,11 +168,11 @@ export interface ActionContext {
 /** Who stored a value and, optionally, the instance's key the value must be encrypted for. */
 export interface SetContext extends ActionContext {
   /**
-   * The instance's SSH RSA public key (as `InstanceRef.publicKey`). With format `'base64'`, the
-   * value must then be exactly one RSA block for it (the guest router passes the key
-   * `lookupInstance` resolved).
+   * The instance's SSH public key or keys (as `InstanceRef.publicKey`). With format `'base64'`,
+   * the value must then be exactly one RSA block for one of its RSA keys (the guest router passes
+   * what `lookupInstance` resolved).
    */
-  readonly publicKey?: string;
+  readonly publicKey?: string | readonly string[];
 }
 
 /**
@@ -186,6 +189,14 @@ export interface PasswordStore {
   set(id: string, value: string, ttlMs?: number): Promise<void>;
   /** Removes the value; resolves whether something was removed. */
   delete(id: string): Promise<boolean>;
+  /**
+   * Resolves at the next write (a set-once that stored, an overwrite) for `id`, made by any process
+   * sharing the store; rejects when `signal` aborts (with its reason) or the store fails. It may
+   * also resolve when the store could have missed a write (e.g. as it starts listening), so the
+   * caller reads again after each wake. Optional: a store without it is polled with `get` about
+   * once a second while someone waits (`Prefer: wait` on the owner router).
+   */
+  watch?(id: string, signal: AbortSignal): Promise<void>;
   /** Releases timers, listeners or connections the store owns (not those the host passed in). */
   close?(): Promise<void>;
 }

@@ -12,6 +12,8 @@ import { resetPassword } from './reset-password.js';
 
 /** Where the demo mounts the owner router. */
 const COMPUTE_API = '/compute/v2.1';
+/** How long "Wait for the guest" waits, in seconds: Windows images take minutes to post. */
+const GUEST_WAIT_SECONDS = 900;
 
 interface DemoOwner {
   token: string;
@@ -42,6 +44,9 @@ const result = element<HTMLElement>('result');
 const passwordOutput = element<HTMLOutputElement>('password');
 const status = element<HTMLElement>('status');
 
+const waitRow = element<HTMLElement>('wait-row');
+const waitingState = element<HTMLElement>('waiting');
+
 /** Characters that reorder, hide or break what is shown: a password holding one may be forged. */
 const CONTROL_OR_FORMAT = /[\p{Cc}\p{Cf}\p{Zl}\p{Zp}]/gu;
 
@@ -51,6 +56,8 @@ function codePoint(character: string): string {
 
 let owners: DemoOwner[] = [];
 let selected: { server: ServerSummary; ciphertext: string } | undefined;
+/** Cancels the wait for the guest in progress, if any. */
+let waiting: AbortController | undefined;
 
 function say(message: string, isError = false): void {
   status.textContent = message;
@@ -130,6 +137,7 @@ function forgetKey(): void {
  * list and after a clear, no key stays in the page for a server no longer shown.
  */
 function hideRetrieve(): void {
+  stopWaiting();
   selected = undefined;
   retrieveSection.hidden = true;
   forgetKey();
@@ -140,19 +148,78 @@ function showPassword(password: string | undefined): void {
   result.hidden = password === undefined;
 }
 
+function showCiphertext(server: ServerSummary, ciphertext: string): void {
+  selected = { server, ciphertext };
+  element('server-name').textContent = server.name;
+  element('ciphertext').textContent = ciphertext === '' ? '(none: the server has not posted a password yet)' : ciphertext;
+  waitRow.hidden = ciphertext !== '';
+  retrieveSection.hidden = false;
+}
+
 async function retrieve(server: ServerSummary): Promise<void> {
+  stopWaiting();
   if (selected?.server.id !== server.id) forgetKey();
   showPassword(undefined);
   try {
     const ciphertext = await getServerPassword({ url: COMPUTE_API, serverId: server.id, token: currentToken() });
-    selected = { server, ciphertext };
-    element('server-name').textContent = server.name;
-    element('ciphertext').textContent = ciphertext === '' ? '(none: the server has not posted a password yet)' : ciphertext;
-    retrieveSection.hidden = false;
+    showCiphertext(server, ciphertext);
     say(ciphertext === '' ? `${server.name} has no password yet.` : `Retrieved the encrypted password of ${server.name}.`);
   } catch (error) {
     say(explain(error), true);
   }
+}
+
+/** Holds a request until the guest posts its password (`Prefer: wait`), showing that it waits. */
+async function waitForGuest(): Promise<void> {
+  if (selected === undefined || waiting !== undefined) return;
+  const { server } = selected;
+  const cancel = new AbortController();
+  waiting = cancel;
+  waitRow.hidden = true;
+  waitingState.hidden = false;
+  say(`Waiting for ${server.name}'s agent to post its password…`);
+  try {
+    const ciphertext = await getServerPassword({
+      url: COMPUTE_API,
+      serverId: server.id,
+      token: currentToken(),
+      wait: GUEST_WAIT_SECONDS,
+      signal: cancel.signal,
+    });
+    if (waiting !== cancel) return;
+    showCiphertext(server, ciphertext);
+    say(
+      ciphertext === ''
+        ? `${server.name} posted no password within ${GUEST_WAIT_SECONDS / 60} minutes.`
+        : `${server.name} posted its password: decrypt it below.`,
+    );
+    if (ciphertext !== '') void loadBadges().catch((error: unknown) => say(explain(error), true));
+  } catch (error) {
+    if (cancel.signal.aborted) return;
+    waitRow.hidden = false;
+    say(explain(error), true);
+  } finally {
+    if (waiting === cancel) {
+      waiting = undefined;
+      waitingState.hidden = true;
+    }
+  }
+}
+
+/** Ends the wait for the guest, if one is in progress. */
+function stopWaiting(): boolean {
+  const cancel = waiting;
+  if (cancel === undefined) return false;
+  waiting = undefined;
+  waitingState.hidden = true;
+  cancel.abort();
+  return true;
+}
+
+/** Marks servers that now have a password, keeping the open retrieval as it is. */
+async function loadBadges(): Promise<void> {
+  const { servers } = await getJson<{ servers: ServerSummary[] }>(`${COMPUTE_API}/servers`, currentToken());
+  renderServers(servers);
 }
 
 async function decrypt(): Promise<void> {
@@ -208,6 +275,12 @@ function listen(): void {
   tokenSelect.addEventListener('change', () => void loadServers().catch((error) => say(explain(error), true)));
   element('refresh').addEventListener('click', () => void loadServers().catch((error) => say(explain(error), true)));
   element('decrypt').addEventListener('click', () => void decrypt());
+  element('wait').addEventListener('click', () => void waitForGuest());
+  element('cancel-wait').addEventListener('click', () => {
+    if (!stopWaiting() || selected === undefined) return;
+    waitRow.hidden = false;
+    say(`Stopped waiting for ${selected.server.name}.`);
+  });
   element('clear').addEventListener('click', () => void clearPassword());
   element('reset').addEventListener('click', () => {
     if (selected !== undefined) void resetPassword(COMPUTE_API, selected.server, currentToken(), say);

@@ -15,4 +15,10 @@
 export { decryptPassword } from './decrypt.js';
 export { clearServerPassword, getServerPassword } from './server-password.js';
 export { PasswordCryptoError, ServerPasswordError, type PasswordCryptoErrorCode } from './errors.js';
-export type { DecryptPasswordOptions, FetchFunction, PasswordPadding, ServerPasswordRequest } from './types.js';
+export type {
+  DecryptPasswordOptions,
+  FetchFunction,
+  GetServerPasswordRequest,
+  PasswordPadding,
+  ServerPasswordRequest,
+} from './types.js';

@@ -1,6 +1,6 @@
 import { ServerPasswordError } from './errors.js';
 import { cleanServerText } from './server-text.js';
-import type { FetchFunction, ServerPasswordRequest } from './types.js';
+import type { FetchFunction, GetServerPasswordRequest, ServerPasswordRequest } from './types.js';
 
 const SERVER_ID = /^[A-Za-z0-9._~-]{1,255}$/;
 const ONLY_DOTS = /^\.+$/;
@@ -10,6 +10,10 @@ const MAX_ANSWER_BYTES = 64 * 1024;
 export const DEFAULT_TIMEOUT_MS = 30_000;
 /** The longest deadline a timer can hold (2^31 - 1 ms, about 24.8 days). */
 const MAX_TIMEOUT_MS = 2_147_483_647;
+/** The longest `wait`, in seconds: a day. */
+const MAX_WAIT_SECONDS = 86_400;
+/** When the server answered no password at once (it holds no wait), how long before asking again. */
+const POLL_PAUSE_MS = 5000;
 
 function invalidRequest(message: string): ServerPasswordError {
   return new ServerPasswordError(0, undefined, message);
@@ -94,11 +98,7 @@ function redirectRefused(response: Response): ServerPasswordError {
 }
 
 /** Sends one request and reads its answer, or rejects once `signal` aborts. */
-async function exchange(
-  fetchFunction: FetchFunction,
-  target: string,
-  init: RequestInit,
-): Promise<{ status: number; text: string }> {
+async function exchange(fetchFunction: FetchFunction, target: string, init: RequestInit): Promise<Exchanged> {
   let response: Response;
   try {
     response = await fetchFunction(target, init);
@@ -111,20 +111,44 @@ async function exchange(
   }
   const text = await readCapped(response);
   if (!response.ok) throw failure(response.status, response.statusText, text);
-  return { status: response.status, text };
+  const waited = /^\s*wait=\d+\s*$/i.test(response.headers.get('preference-applied') ?? '');
+  return { status: response.status, text, waited };
+}
+
+/** An answer of the owner API: its status, its body, and whether it says it held the request. */
+interface Exchanged {
+  readonly status: number;
+  readonly text: string;
+  readonly waited: boolean;
+}
+
+function cancelled(): ServerPasswordError {
+  return new ServerPasswordError(0, undefined, 'The call was cancelled.');
 }
 
 /**
  * One call of the owner API with the token: never follows a redirect, reads at most 64 KiB of the
  * answer, and gives up (aborting the request) after `timeoutMs`, answer read included.
  */
-async function call(request: ServerPasswordRequest, method: 'GET' | 'DELETE'): Promise<{ status: number; text: string }> {
+async function call(
+  request: ServerPasswordRequest,
+  method: 'GET' | 'DELETE',
+  waitSeconds = 0,
+  signal?: AbortSignal,
+): Promise<Exchanged> {
   const target = passwordUrl(request);
-  const timeoutMs = timeoutOf(request);
+  const timeoutMs = timeoutOf(request) + waitSeconds * 1000;
   const fetchFunction: FetchFunction = request.fetch ?? ((input, init) => globalThis.fetch(input, init));
   const connection = new AbortController();
   let timer: ReturnType<typeof setTimeout> | undefined;
+  let onCancel: (() => void) | undefined;
   const deadline = new Promise<never>((_resolve, reject) => {
+    onCancel = () => {
+      connection.abort();
+      reject(cancelled());
+    };
+    if (signal?.aborted) onCancel();
+    else signal?.addEventListener('abort', onCancel, { once: true });
     timer = setTimeout(() => {
       connection.abort();
       reject(
@@ -138,7 +162,11 @@ async function call(request: ServerPasswordRequest, method: 'GET' | 'DELETE'): P
   });
   const exchanged = exchange(fetchFunction, target, {
     method,
-    headers: { 'X-Auth-Token': request.token, Accept: 'application/json' },
+    headers: {
+      'X-Auth-Token': request.token,
+      Accept: 'application/json',
+      ...(waitSeconds > 0 && { Prefer: `wait=${waitSeconds}` }),
+    },
     redirect: 'manual',
     signal: connection.signal,
   });
@@ -146,33 +174,70 @@ async function call(request: ServerPasswordRequest, method: 'GET' | 'DELETE'): P
     return await Promise.race([exchanged, deadline]);
   } finally {
     clearTimeout(timer);
+    if (onCancel) signal?.removeEventListener('abort', onCancel);
     // The loser of the race settles later: nothing may report it as unhandled.
     exchanged.catch(() => undefined);
   }
 }
 
+function waitOf(request: GetServerPasswordRequest): number | undefined {
+  const { wait } = request;
+  if (wait === undefined) return undefined;
+  if (typeof wait !== 'number' || !Number.isInteger(wait) || wait < 1 || wait > MAX_WAIT_SECONDS) {
+    throw invalidRequest(`\`wait\` must be a whole number of seconds from 1 to ${MAX_WAIT_SECONDS}.`);
+  }
+  return wait;
+}
+
+/** Resolves after `ms`, or rejects as cancelled once `signal` aborts. */
+function pause(ms: number, signal: AbortSignal | undefined): Promise<void> {
+  return new Promise((resolve, reject) => {
+    if (signal?.aborted) return reject(cancelled());
+    const onAbort = (): void => {
+      clearTimeout(timer);
+      reject(cancelled());
+    };
+    const timer = setTimeout(() => {
+      signal?.removeEventListener('abort', onAbort);
+      resolve();
+    }, ms);
+    signal?.addEventListener('abort', onAbort, { once: true });
+  });
+}
+
 /**
  * Reads one server's encrypted password from the owner API
  * (`GET {url}/servers/{serverId}/os-server-password`, with `X-Auth-Token`). Never follows a
- * redirect (the token would go along) and gives up after `timeoutMs` (default 30,000).
+ * redirect (the token would go along) and gives up after `timeoutMs` (default 30,000). With
+ * `wait`, waits up to that many seconds for the guest to post it: the server holds each request
+ * (`Prefer: wait`) and the request is repeated until the time is up (a server that holds nothing is
+ * asked again every 5 s).
  *
- * @returns The base64 ciphertext, or `''` when no password has been set.
+ * @returns The base64 ciphertext, or `''` when no password has been set (by the end of `wait`).
  * @throws ServerPasswordError (as a rejection) with the server's status, code and message when it
  *   refuses (401, 403, 404, ...), or status 0 when the request is invalid, no answer came in time,
- *   or the answer was a redirect (its own status in Node, 0 in browsers, which hide it).
+ *   the call was cancelled through `signal`, or the answer was a redirect (its own status in Node,
+ *   0 in browsers, which hide it).
  */
-export async function getServerPassword(request: ServerPasswordRequest): Promise<string> {
-  const { status, text } = await call(request, 'GET');
-  let password: unknown;
-  try {
-    password = (JSON.parse(text) as { password?: unknown }).password;
-  } catch {
-    password = undefined;
+export async function getServerPassword(request: GetServerPasswordRequest): Promise<string> {
+  const wait = waitOf(request);
+  const deadline = wait === undefined ? undefined : Date.now() + wait * 1000;
+  for (;;) {
+    const seconds = deadline === undefined ? 0 : Math.max(0, Math.ceil((deadline - Date.now()) / 1000));
+    const { status, text, waited } = await call(request, 'GET', seconds, request.signal);
+    let password: unknown;
+    try {
+      password = (JSON.parse(text) as { password?: unknown }).password;
+    } catch {
+      password = undefined;
+    }
+    if (typeof password !== 'string') {
+      throw new ServerPasswordError(status, undefined, 'The answer is not `{"password": "..."}`: is `url` the compute API?');
+    }
+    const left = deadline === undefined ? 0 : deadline - Date.now();
+    if (password !== '' || left <= 0) return password;
+    if (!waited) await pause(Math.min(POLL_PAUSE_MS, left), request.signal);
   }
-  if (typeof password !== 'string') {
-    throw new ServerPasswordError(status, undefined, 'The answer is not `{"password": "..."}`: is `url` the compute API?');
-  }
-  return password;
 }
 
 /**

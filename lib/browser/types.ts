@@ -30,3 +30,16 @@ export interface ServerPasswordRequest {
    */
   readonly timeoutMs?: number;
 }
+
+/** What `getServerPassword` takes: the server's password, and how long to wait for it. */
+export interface GetServerPasswordRequest extends ServerPasswordRequest {
+  /**
+   * Seconds to wait for the guest to post its password when none is set yet (1 to 86,400): the
+   * server is asked to hold each request (`Prefer: wait`), and the request is repeated until this
+   * many seconds have passed; then the call resolves `''`. Each request's own deadline is
+   * `timeoutMs` plus its wait. Default: no wait.
+   */
+  readonly wait?: number;
+  /** Aborts the call (a wait included): it then rejects with `ServerPasswordError` (status 0). */
+  readonly signal?: AbortSignal;
+}

@@ -2,8 +2,8 @@ import { parseArgs } from 'node:util';
 import { PASSWORD_PADDINGS, isPasswordPadding, type PasswordPadding } from '../crypto/padding';
 import { CliError, usageError, type Command } from './program';
 
-type OptionSpec = Record<string, { type: 'string' | 'boolean'; short?: string }>;
-export type Values = Record<string, string | boolean | undefined>;
+type OptionSpec = Record<string, { type: 'string' | 'boolean'; short?: string; multiple?: boolean }>;
+export type Values = Record<string, string | boolean | string[] | undefined>;
 
 /** Whether `-h` or `--help` comes before any `--`. */
 export function wantsHelp(args: readonly string[]): boolean {
@@ -86,4 +86,24 @@ export function timeoutValue(values: Values): number {
     throw usageError(`--timeout must be a number of seconds from 0.001 to ${MAX_TIMEOUT_SECONDS}`, 'get');
   }
   return Math.round(seconds * 1000);
+}
+
+/** The longest `get --wait`, in seconds: a day. */
+const MAX_WAIT_SECONDS = 86_400;
+
+/** The values of a repeatable option `name` (`--key A --key B`), or a usage error when none is given. */
+export function requiredList(values: Values, name: string, command: Command): string[] {
+  const given = values[name];
+  const list = typeof given === 'string' ? [given] : Array.isArray(given) ? given : [];
+  if (list.length === 0 || list.some((value) => value === '')) throw usageError(`missing --${name}`, command);
+  return list;
+}
+
+/** The `--wait` seconds, or `undefined` without it; a usage error for anything but 1 to 86400. */
+export function waitValue(values: Values, command: Command): number | undefined {
+  const wait = values.wait;
+  if (wait === undefined) return undefined;
+  const seconds = typeof wait === 'string' && /^\d{1,5}$/.test(wait) ? Number(wait) : NaN;
+  if (seconds >= 1 && seconds <= MAX_WAIT_SECONDS) return seconds;
+  throw usageError(`--wait takes whole seconds from 1 to ${MAX_WAIT_SECONDS}`, command);
 }

@@ -1,9 +1,9 @@
 import { PasswordCryptoError, decryptPassword, encryptPassword, type PasswordPadding } from '../crypto';
 import { STRONG_RSA_BITS, rsaPublicKeyOf } from '../crypto/public-key';
-import { paddingValue, parseCommand, required, timeoutValue, type Values } from './args';
+import { paddingValue, parseCommand, required, requiredList, timeoutValue, waitValue, type Values } from './args';
 import { inputOrStdin, passphraseFromFileOrEnv, promptHidden, readInputFile, withoutTrailingNewline } from './input';
 import { fetchCiphertext, passwordUrl, tokenFrom } from './owner-api';
-import { CliError, PASSPHRASE_ENV, usageError, warn } from './program';
+import { CliError, PASSPHRASE_ENV, PROGRAM, usageError, warn } from './program';
 import { controlOrFormatCodes } from './server-text';
 
 /* Each command resolves the text to print on stdout, or throws a CliError. */
@@ -31,46 +31,86 @@ export async function runEncrypt(args: string[]): Promise<string> {
 
 export async function runDecrypt(args: string[]): Promise<string> {
   const { values, input } = parseCommand('decrypt', args, {
-    key: { type: 'string' },
+    key: { type: 'string', multiple: true },
     'passphrase-file': { type: 'string' },
     padding: { type: 'string' },
     raw: { type: 'boolean' },
   });
-  const keyPath = required(values, 'key', 'decrypt');
+  const keyPaths = requiredList(values, 'key', 'decrypt');
   const padding = paddingValue(values, 'decrypt');
-  const key = readInputFile(keyPath, 'key file', 'secret');
+  const keys = keyPaths.map((keyPath) => ({ keyPath, key: readInputFile(keyPath, 'key file', 'secret') }));
   const readsStdin = input === undefined || input === '-';
   const ciphertext = await inputOrStdin(input, 'ciphertext', 'decrypt');
   const canPrompt = !readsStdin && process.stdin.isTTY === true;
-  const password = await decryptWithKeyFile(ciphertext, keyPath, key, values, padding, canPrompt);
-  warnIfWeak(keyBitsOf(ciphertext), keyPath);
-  return passwordToPrint(password, values);
+  return passwordToPrint(await decryptWithKeyFiles(ciphertext, keys, values, padding, canPrompt), values);
 }
 
 export async function runGet(args: string[]): Promise<string> {
   const { values, input } = parseCommand('get', args, {
     url: { type: 'string' },
     server: { type: 'string' },
-    key: { type: 'string' },
+    key: { type: 'string', multiple: true },
     token: { type: 'string' },
     'token-file': { type: 'string' },
     'passphrase-file': { type: 'string' },
     padding: { type: 'string' },
     raw: { type: 'boolean' },
     timeout: { type: 'string' },
+    wait: { type: 'string' },
   });
   if (input !== undefined) throw usageError('get takes no arguments, only options', 'get');
   const serverId = required(values, 'server', 'get');
   const url = passwordUrl(required(values, 'url', 'get'), serverId);
-  const keyPath = required(values, 'key', 'get');
+  const keyPaths = requiredList(values, 'key', 'get');
   const padding = paddingValue(values, 'get');
   const timeoutMs = timeoutValue(values);
+  const wait = waitValue(values, 'get');
   const token = tokenFrom(values);
-  const key = readInputFile(keyPath, 'key file', 'secret');
-  const ciphertext = await fetchCiphertext(url, token, serverId, timeoutMs);
-  const password = await decryptWithKeyFile(ciphertext, keyPath, key, values, padding, process.stdin.isTTY === true);
-  warnIfWeak(keyBitsOf(ciphertext), keyPath);
+  const keys = keyPaths.map((keyPath) => ({ keyPath, key: readInputFile(keyPath, 'key file', 'secret') }));
+  const ciphertext = await fetchCiphertext(url, token, serverId, timeoutMs, wait);
+  const password = await decryptWithKeyFiles(ciphertext, keys, values, padding, process.stdin.isTTY === true);
   return passwordToPrint(password, values);
+}
+
+/** A private key file as read, and the path that names it in messages. */
+interface KeyFile {
+  readonly keyPath: string;
+  readonly key: Buffer;
+}
+
+/** The codes of a key that is sound but not the one the password was encrypted for. */
+const WRONG_KEY_ERRORS = new Set(['ERR_KEY_SIZE_MISMATCH', 'ERR_DECRYPTION_FAILED']);
+
+/** A key that is not the one the password was encrypted for: with several keys, the next is tried. */
+class WrongKeyError extends CliError {}
+
+/**
+ * Decrypts with each key in turn until one fits: a wrong key is detected by the decryption itself
+ * (never printed as garbage) and the next is tried; any other failure (an unreadable key, a wrong
+ * passphrase) stops at once. With several keys, stderr names the one that decrypted.
+ */
+async function decryptWithKeyFiles(
+  ciphertext: string,
+  keys: readonly KeyFile[],
+  values: Values,
+  padding: PasswordPadding,
+  canPrompt: boolean,
+): Promise<string> {
+  const misses: string[] = [];
+  for (const { keyPath, key } of keys) {
+    let password: string;
+    try {
+      password = await decryptWithKeyFile(ciphertext, keyPath, key, values, padding, canPrompt);
+    } catch (error) {
+      if (keys.length === 1 || !(error instanceof WrongKeyError)) throw error;
+      misses.push(`'${keyPath}': ${error.message}`);
+      continue;
+    }
+    if (keys.length > 1) process.stderr.write(`${PROGRAM}: decrypted with key file '${keyPath}'\n`);
+    warnIfWeak(keyBitsOf(ciphertext), keyPath);
+    return password;
+  }
+  throw new CliError(`none of the ${keys.length} keys decrypts this password: ${misses.join('; ')}`);
 }
 
 /**
@@ -94,6 +134,7 @@ const KEY_ERRORS = new Set(['ERR_INVALID_KEY', 'ERR_NOT_RSA_KEY', 'ERR_WEAK_KEY'
 /** A crypto failure as a CliError, naming the key file when the key is at fault; any other error unchanged. */
 function cryptoFailure(error: unknown, keyPath: string): unknown {
   if (!(error instanceof PasswordCryptoError)) return error;
+  if (WRONG_KEY_ERRORS.has(error.code)) return new WrongKeyError(error.message);
   return new CliError(KEY_ERRORS.has(error.code) ? `key file '${keyPath}': ${error.message}` : error.message);
 }
 

@@ -12,7 +12,7 @@ Commands:
   get       Fetch a server's password from the compute API and decrypt it
 
 Run \`${PROGRAM} <command> --help\` for a command's options.
-Exit status: 0 success, 1 failure, 2 usage error.
+Exit status: 0 success, 1 failure, 2 usage error, 3 no password came within get --wait.
 `,
   encrypt: `Usage: ${PROGRAM} encrypt --public-key FILE [options] [PASSWORD | -]
 
@@ -35,7 +35,8 @@ format characters is not printed (it may be forged to change what the terminal s
 exit status is 1, unless --raw.
 
 Options:
-  --key FILE              the private key: OpenSSH, PEM PKCS#1 or PKCS#8, encrypted or not
+  --key FILE              the private key: OpenSSH, PEM PKCS#1 or PKCS#8, encrypted or not;
+                          repeat it to try several keys (stderr names the one that decrypted)
   --passphrase-file FILE  the key's passphrase (one trailing newline removed); else the
                           environment variable ${PASSPHRASE_ENV}; else a prompt when
                           stdin is a terminal
@@ -48,12 +49,16 @@ Options:
 Fetches BASE/servers/ID/os-server-password, decrypts the password with the RSA private key
 in FILE and prints it. The token comes from --token-file, else --token, else the environment
 variable ${TOKEN_ENV}. Redirects are not followed; the request gives up after --timeout.
+With --wait, waits for the guest to post its password: the server holds each request
+(Prefer: wait) until it comes, and the request is repeated until SECONDS have passed
+(each one giving up after --timeout plus its wait); then exit status 3.
 A password holding control or format characters is not printed, unless --raw.
 
 Options:
   --url BASE              the compute API's base URL, e.g. https://cloud.example/compute/v2.1
   --server ID             the server's id
-  --key FILE              the private key: OpenSSH, PEM PKCS#1 or PKCS#8, encrypted or not
+  --key FILE              the private key: OpenSSH, PEM PKCS#1 or PKCS#8, encrypted or not;
+                          repeat it to try several keys (stderr names the one that decrypted)
   --token-file FILE       a file holding the token
   --token TOKEN           the token itself; visible to other users of this machine in the
                           process list: prefer ${TOKEN_ENV} or --token-file
@@ -61,6 +66,7 @@ Options:
                           when stdin is a terminal
   --padding MODE          pkcs1 (default; cloudbase-init and Nova) or oaep-sha256
   --timeout SECONDS       give up on the API after this long (default 30)
+  --wait SECONDS          wait up to SECONDS (1 to 86400) for the password to be posted
   --raw                   print the password even if it holds control or format characters
   -h, --help              show this help
 `,

@@ -77,34 +77,89 @@ interface Answer {
   readonly status: number;
   readonly contentType: string;
   readonly body: string;
+  /** Whether the server says it held the answer (`Preference-Applied: wait=N`). */
+  readonly waited: boolean;
 }
 
 function isLoopback(hostname: string): boolean {
   return hostname === 'localhost' || hostname === '[::1]' || /^127\.\d+\.\d+\.\d+$/.test(hostname);
 }
 
+/** When the server answered an empty password at once (it holds no wait), how long before asking again. */
+const POLL_PAUSE_MS = 5000;
+
 /**
  * GETs the password's ciphertext with the token; never follows a redirect, which would carry the
- * token along. Every failure names the request (`GET <url>`) and says why.
+ * token along. Every failure names the request (`GET <url>`) and says why. With `waitSeconds`, asks
+ * the server to hold the answer until the password is there (`Prefer: wait`), again and again until
+ * that many seconds have passed (each request's own deadline being `timeoutMs` plus its wait), then
+ * fails with exit status 3; a server that does not hold answers is asked again every 5 s.
  */
-export async function fetchCiphertext(url: URL, token: string, serverId: string, timeoutMs: number): Promise<string> {
+export async function fetchCiphertext(
+  url: URL,
+  token: string,
+  serverId: string,
+  timeoutMs: number,
+  waitSeconds?: number,
+): Promise<string> {
   if (url.protocol === 'http:' && !isLoopback(url.hostname)) {
     warn(`sending the token to ${url.host} over plain http`);
   }
-  const request = `GET ${url.href}`;
-  const connection = new AbortController();
-  const answer = await withTimeout(fetchAnswer(url, token, request, connection), timeoutMs, () => {
-    connection.abort();
-    return new CliError(`${request}: no answer within ${timeoutMs / 1000} s (--timeout); ${CHECK_URL}`);
-  });
-  return passwordOf(answer, request, serverId);
+  const deadline = waitSeconds === undefined ? undefined : Date.now() + waitSeconds * 1000;
+  for (;;) {
+    const wait = deadline === undefined ? 0 : Math.max(0, Math.ceil((deadline - Date.now()) / 1000));
+    const { password, waited } = await fetchOnce(url, token, timeoutMs, wait);
+    if (password !== '') return password;
+    if (deadline === undefined) {
+      throw new CliError(
+        `no password is set (yet) for server ${serverId}: the guest agent has not posted one, or it was cleared. ` +
+          'Try again once the instance has finished booting, or wait for it with --wait SECONDS.',
+      );
+    }
+    const left = deadline - Date.now();
+    if (left <= 0) {
+      throw new CliError(
+        `no password came for server ${serverId} within ${waitSeconds} s: the guest agent has not posted one yet.`,
+        3,
+      );
+    }
+    if (!waited) await new Promise((resolve) => setTimeout(resolve, Math.min(POLL_PAUSE_MS, left)));
+  }
 }
 
-async function fetchAnswer(url: URL, token: string, request: string, connection: AbortController): Promise<Answer> {
+/** One GET: the password (`''` for none), and whether the server held the answer as asked. */
+async function fetchOnce(
+  url: URL,
+  token: string,
+  timeoutMs: number,
+  waitSeconds: number,
+): Promise<{ password: string; waited: boolean }> {
+  const request = `GET ${url.href}`;
+  const connection = new AbortController();
+  const deadlineMs = timeoutMs + waitSeconds * 1000;
+  const answer = await withTimeout(fetchAnswer(url, token, request, connection, waitSeconds), deadlineMs, () => {
+    connection.abort();
+    const wait = waitSeconds > 0 ? ` (--timeout, plus the ${waitSeconds} s it asked the server to wait)` : ' (--timeout)';
+    return new CliError(`${request}: no answer within ${deadlineMs / 1000} s${wait}; ${CHECK_URL}`);
+  });
+  return { password: passwordOf(answer, request), waited: answer.waited };
+}
+
+async function fetchAnswer(
+  url: URL,
+  token: string,
+  request: string,
+  connection: AbortController,
+  waitSeconds: number,
+): Promise<Answer> {
   let response: Response;
   try {
     response = await fetch(url, {
-      headers: { 'X-Auth-Token': token, Accept: 'application/json' },
+      headers: {
+        'X-Auth-Token': token,
+        Accept: 'application/json',
+        ...(waitSeconds > 0 && { Prefer: `wait=${waitSeconds}` }),
+      },
       redirect: 'manual',
       signal: connection.signal,
     });
@@ -112,7 +167,8 @@ async function fetchAnswer(url: URL, token: string, request: string, connection:
     throw new CliError(`${request}: cannot reach ${url.host}: ${networkCause(error)}`);
   }
   const contentType = cleanServerText(response.headers.get('content-type') ?? 'no content type');
-  return { status: response.status, contentType, body: await readBody(response, request, connection) };
+  const waited = /^\s*wait=\d+\s*$/i.test(response.headers.get('preference-applied') ?? '');
+  return { status: response.status, contentType, waited, body: await readBody(response, request, connection) };
 }
 
 /** The network cause of a failed fetch: its code (`ECONNREFUSED`) and what the code means. */
@@ -174,7 +230,8 @@ function notTheApi(answer: Answer, request: string, what: string): CliError {
   );
 }
 
-function passwordOf(answer: Answer, request: string, serverId: string): string {
+/** The password an answer carries (`''` for none), or a CliError saying what the answer is instead. */
+function passwordOf(answer: Answer, request: string): string {
   const { status, body } = answer;
   if (status >= 300 && status < 400) {
     throw new CliError(
@@ -194,11 +251,5 @@ function passwordOf(answer: Answer, request: string, serverId: string): string {
     password = undefined;
   }
   if (typeof password !== 'string') throw notTheApi(answer, request, 'without {"password": ...}');
-  if (password === '') {
-    throw new CliError(
-      `no password is set (yet) for server ${serverId}: the guest agent has not posted one, or it was cleared. ` +
-        'Try again once the instance has finished booting.',
-    );
-  }
   return password;
 }

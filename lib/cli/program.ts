@@ -6,11 +6,11 @@ export const TOKEN_ENV = 'OS_AUTH_TOKEN';
 /** The program's commands. */
 export type Command = 'encrypt' | 'decrypt' | 'get';
 
-/** A failure reported on stderr: exit status 1, or 2 for a usage error. */
+/** A failure reported on stderr: exit status 1, 2 for a usage error, 3 when `get --wait` saw no password. */
 export class CliError extends Error {
   constructor(
     message: string,
-    readonly exitCode: 1 | 2 = 1,
+    readonly exitCode: 1 | 2 | 3 = 1,
   ) {
     super(message);
   }

@@ -1,4 +1,4 @@
-import { passwordError } from './errors';
+import { passwordError, type PasswordError } from './errors';
 import { callHost } from './host-call';
 import type { Diagnostics } from './logging';
 import type { ActionContext, EventHandler, PasswordEvent } from '../types';
@@ -62,10 +62,21 @@ export async function callStore<T>(
     const result = await operation();
     return [result, timed ? performance.now() - started : 0];
   } catch (cause) {
-    const durationMs = timed ? performance.now() - started : 0;
-    const reason = cause instanceof Error ? cause.message : 'the store rejected without an Error';
-    log.error(`the password store failed for instance ${JSON.stringify(id)}.`, cause);
-    emit({ type: 'store.unavailable', instanceId: id, reason, durationMs }, context);
-    throw passwordError('STORE_UNAVAILABLE', 'The password store is unavailable; try again shortly.');
+    throw storeUnavailable(id, context, cause, timed ? performance.now() - started : 0, log, emit);
   }
+}
+
+/** Logs and reports a store failure (a call or a wait); returns the 503 to answer with. */
+export function storeUnavailable(
+  id: string,
+  context: ActionContext | undefined,
+  cause: unknown,
+  durationMs: number,
+  log: Diagnostics,
+  emit: EmitEvent,
+): PasswordError {
+  const reason = cause instanceof Error ? cause.message : 'the store rejected without an Error';
+  log.error(`the password store failed for instance ${JSON.stringify(id)}.`, cause);
+  emit({ type: 'store.unavailable', instanceId: id, reason, durationMs }, context);
+  return passwordError('STORE_UNAVAILABLE', 'The password store is unavailable; try again shortly.');
 }

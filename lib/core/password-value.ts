@@ -1,5 +1,6 @@
 import { canonicalBase64Length, withoutLineBreaks } from './base64';
 import { rsaPublicKeyOf, type RsaPublicKeyInfo } from '../crypto/public-key';
+import { PasswordCryptoError } from '../crypto/errors';
 import { internalError, passwordError } from './errors';
 import { everyInterval, type Diagnostics } from './logging';
 import type { PasswordFormat } from '../types';
@@ -13,7 +14,15 @@ const BAD_KEY_LOG_INTERVAL_MS = 60_000;
 
 const CONTROL_CHARACTER = /\p{Cc}/u;
 
-/** What a value is checked against: the service's format and size, and the instance's key. */
+/** A valid public key of a type that cannot encrypt (ed25519, ECDSA): skipped. */
+const NOT_RSA = 'not RSA';
+
+const NO_RSA_KEY = passwordError(
+  'INVALID_PASSWORD',
+  'The instance has no RSA key (its keys are of other types, such as ed25519 or ECDSA): the agent needs an RSA key to encrypt the password. Give the instance an ssh-rsa key.',
+);
+
+/** What a value is checked against: the service's format and size, and the instance's keys. */
 interface PasswordLimits {
   readonly format: PasswordFormat;
   readonly maxBytes: number;
@@ -22,14 +31,14 @@ interface PasswordLimits {
 
 /**
  * The one place a password value is checked: its shape (`format`, `maxBytes`), then, when the
- * instance has a public key and the format is `'base64'`, that it is exactly one RSA block for that
- * key (as long as the modulus and below it). Parsed keys are kept in a bounded cache of valid keys
- * only; a key that cannot be read is the host's mistake, answered 500 and logged at most once a
- * minute.
+ * instance has public keys and the format is `'base64'`, that it is exactly one RSA block for one
+ * of its RSA keys (as long as that modulus and below it); keys that are not RSA are skipped. Parsed
+ * keys are kept in a bounded cache of valid keys only; a key that cannot be read is the host's
+ * mistake, answered 500 and logged at most once a minute.
  */
 export class PasswordRules {
   readonly #limits: PasswordLimits;
-  readonly #keys = new Map<string, RsaPublicKeyInfo>();
+  readonly #keys = new Map<string, RsaPublicKeyInfo | typeof NOT_RSA>();
   readonly #badKeyLogGate = everyInterval(BAD_KEY_LOG_INTERVAL_MS);
 
   constructor(limits: PasswordLimits) {
@@ -38,49 +47,74 @@ export class PasswordRules {
 
   /**
    * Returns the form to store (base64 without line breaks). Throws a `PasswordError` saying what is
-   * wrong: 413 `PAYLOAD_TOO_LARGE` or 400 `INVALID_PASSWORD`, or 500 `INTERNAL` for a `publicKey`
-   * that is not an RSA public key.
+   * wrong: 413 `PAYLOAD_TOO_LARGE` or 400 `INVALID_PASSWORD` (not one block for any RSA key of
+   * `publicKeys`, or none of them is RSA), or 500 `INTERNAL` for a `publicKeys` entry that is no
+   * public key at all. An empty list checks nothing.
    */
-  check(value: unknown, publicKey?: string): string {
+  check(value: unknown, publicKeys?: string | readonly string[]): string {
     const { format, maxBytes } = this.#limits;
     const normalized = normalizePassword(value, format, maxBytes);
-    if (publicKey !== undefined && format === 'base64') this.#checkBlock(normalized, publicKey);
+    if (publicKeys !== undefined && format === 'base64') this.#checkBlock(normalized, publicKeys);
     return normalized;
   }
 
-  #checkBlock(value: string, publicKey: string): void {
-    const key = this.#parsed(publicKey);
-    const block = Buffer.from(value, 'base64');
-    if (block.length !== key.modulus.length || block.compare(key.modulus) >= 0) {
-      throw passwordError(
-        'INVALID_PASSWORD',
-        `The password is not encrypted for this instance's ${key.bits}-bit key: a ciphertext for it is one ` +
-          `${key.modulus.length}-byte block below the key's modulus, and ${
-            block.length === key.modulus.length ? 'this block is at or above the modulus' : `this is ${block.length} bytes`
-          }.`,
-      );
+  #checkBlock(value: string, publicKeys: string | readonly string[]): void {
+    const texts = typeof publicKeys === 'string' ? [publicKeys] : publicKeys;
+    if (texts.length === 0) return;
+    const rsaKeys: RsaPublicKeyInfo[] = [];
+    for (const text of texts) {
+      const key = this.#parsed(text);
+      if (key !== NOT_RSA) rsaKeys.push(key);
     }
+    if (rsaKeys.length === 0) throw NO_RSA_KEY;
+    const block = Buffer.from(value, 'base64');
+    if (rsaKeys.some((key) => block.length === key.modulus.length && block.compare(key.modulus) < 0)) return;
+    throw passwordError('INVALID_PASSWORD', mismatch(block, rsaKeys));
   }
 
-  #parsed(publicKey: string): RsaPublicKeyInfo {
+  #parsed(publicKey: string): RsaPublicKeyInfo | typeof NOT_RSA {
     const cached = this.#keys.get(publicKey);
     if (cached !== undefined) return cached;
-    let key: RsaPublicKeyInfo;
+    let key: RsaPublicKeyInfo | typeof NOT_RSA;
     try {
       key = rsaPublicKeyOf(publicKey);
     } catch (error) {
-      if (this.#badKeyLogGate()) {
-        this.#limits.log.error(
-          'lookupInstance resolved a publicKey that is not an RSA public key; answered 500 (said at most once a minute).',
-          error,
-        );
+      if (error instanceof PasswordCryptoError && error.code === 'ERR_NOT_RSA_KEY') {
+        key = NOT_RSA;
+      } else {
+        if (this.#badKeyLogGate()) {
+          this.#limits.log.error(
+            'lookupInstance resolved a publicKey that is not a public key; answered 500 (said at most once a minute).',
+            error,
+          );
+        }
+        throw internalError();
       }
-      throw internalError();
     }
     if (this.#keys.size >= CACHED_KEYS) this.#keys.delete(this.#keys.keys().next().value as string);
     this.#keys.set(publicKey, key);
     return key;
   }
+}
+
+/** Why `block` fits none of `keys`, naming the key sizes it was checked against. */
+function mismatch(block: Buffer, keys: readonly RsaPublicKeyInfo[]): string {
+  if (keys.length === 1) {
+    const [key] = keys;
+    return (
+      `The password is not encrypted for this instance's ${key.bits}-bit key: a ciphertext for it is one ` +
+      `${key.modulus.length}-byte block below the key's modulus, and ${
+        block.length === key.modulus.length ? 'this block is at or above the modulus' : `this is ${block.length} bytes`
+      }.`
+    );
+  }
+  const sizes = [...new Set(keys.map((key) => key.bits))].sort((a, b) => a - b);
+  const names = sizes.map((bits) => `${bits}-bit`).join(', ');
+  const lengths = [...new Set(keys.map((key) => key.modulus.length))].join(' or ');
+  const why = keys.some((key) => key.modulus.length === block.length)
+    ? `this ${block.length}-byte block is at or above the modulus of each key of that size`
+    : `a ciphertext is one block below a key's modulus (${lengths} bytes), and this is ${block.length} bytes`;
+  return `The password is not encrypted for any of this instance's RSA keys (${names}): ${why}.`;
 }
 
 /**

@@ -1,9 +1,10 @@
-import { isAnswerable } from './errors';
-import { callStore, eventEmitter, refusalEvent, type EmitEvent, type RefusalContext } from './events';
+import { isAnswerable, PasswordError } from './errors';
+import { callStore, eventEmitter, refusalEvent, storeUnavailable, type EmitEvent, type RefusalContext } from './events';
 import { checkInstanceId } from './instance-id';
 import { diagnostics, type Diagnostics } from './logging';
 import { checkKnownOptions, optionNames, optionalFunction, optionalInteger, OptionsError } from './options';
 import { PasswordRules } from './password-value';
+import { StorePoller } from './store-poller';
 import { MemoryStore } from '../stores/memory';
 import type { ActionContext, EventHandler, Logger, PasswordFormat, PasswordStore, SetContext } from '../types';
 
@@ -103,6 +104,7 @@ export class PasswordService {
   readonly #observed: boolean;
   readonly #log: Diagnostics;
   readonly #rules: PasswordRules;
+  #poller: StorePoller | undefined;
 
   constructor(options: PasswordServiceOptions = {}) {
     const configuration = parseOptions(options);
@@ -172,6 +174,48 @@ export class PasswordService {
   }
 
   /**
+   * Waits up to `timeoutMs` for a value of `id` to be stored (by any process sharing the store):
+   * resolves it (with a `password.read` event), or `undefined` once the time has passed or `signal`
+   * aborted. The store's `watch` says when to read again; a store without one is polled. Rejects
+   * with 503 `STORE_UNAVAILABLE` when the store fails, reads or waits alike.
+   * @internal
+   */
+  async waitFor(id: string, timeoutMs: number, signal: AbortSignal, context?: ActionContext): Promise<string | undefined> {
+    checkInstanceId(id);
+    const waiting = new AbortController();
+    const stop = (): void => waiting.abort();
+    const timer = setTimeout(stop, timeoutMs);
+    signal.addEventListener('abort', stop, { once: true });
+    try {
+      while (!waiting.signal.aborted) {
+        // Listen first, then read: a write landing between the two still wakes this round.
+        const round = new AbortController();
+        const endRound = (): void => round.abort();
+        waiting.signal.addEventListener('abort', endRound, { once: true });
+        const started = performance.now();
+        const woken = this.#watch(id, round.signal);
+        woken.catch(() => {});
+        try {
+          const value = await this.get(id, context);
+          if (value !== undefined) return value;
+          await woken;
+        } catch (error) {
+          if (error instanceof PasswordError) throw error;
+          if (round.signal.aborted) return undefined;
+          throw storeUnavailable(id, context, error, performance.now() - started, this.#log, this.#emit);
+        } finally {
+          waiting.signal.removeEventListener('abort', endRound);
+          round.abort();
+        }
+      }
+      return undefined;
+    } finally {
+      clearTimeout(timer);
+      signal.removeEventListener('abort', stop);
+    }
+  }
+
+  /**
    * Emits the event for a request a router refused before asking the service: `access.denied` (who
    * or which instance) or `password.rejected` (the body), `reason` being the answer's code.
    * @internal
@@ -194,5 +238,19 @@ export class PasswordService {
   /** Runs a store call; resolves its result and how long it took, in milliseconds. */
   #call<T>(id: string, context: ActionContext | undefined, operation: () => Promise<T>): Promise<[result: T, durationMs: number]> {
     return callStore(id, context, operation, this.#log, this.#emit, this.#observed);
+  }
+
+  /** `store.watch`, or polling with `get` for a store without it; a synchronous throw rejects. */
+  #watch(id: string, signal: AbortSignal): Promise<void> {
+    const store = this.#store;
+    if (typeof store.watch !== 'function') {
+      this.#poller ??= new StorePoller(store);
+      return this.#poller.watch(id, signal);
+    }
+    try {
+      return Promise.resolve(store.watch(id, signal));
+    } catch (error) {
+      return Promise.reject(error);
+    }
   }
 }

@@ -27,6 +27,12 @@ function defaultPrincipalId(principal: Principal): string | undefined {
   return typeof instanceId === 'string' ? instanceId : undefined;
 }
 
+/** `publicKey` as `InstanceRef` allows it: absent, a string, or an array of strings. */
+function isPublicKeyList(publicKey: unknown): boolean {
+  if (publicKey === undefined || typeof publicKey === 'string') return true;
+  return Array.isArray(publicKey) && publicKey.every((key) => typeof key === 'string');
+}
+
 /**
  * Decides who may act on which instance: runs the host's `authenticate` and `lookupInstance`
  * hooks, failing closed, and counts the request against the rate limit. Its refusals are reported
@@ -57,9 +63,9 @@ export class Access<P extends Principal, C> {
     const found: unknown = await this.#run('lookupInstance', () => this.#config.lookupInstance(contextFor(principal)));
     if (!found) throw passwordError('INSTANCE_NOT_FOUND', 'No such instance.');
     const { id, publicKey } = found as Partial<InstanceRef>;
-    if (!isInstanceId(id) || (publicKey !== undefined && typeof publicKey !== 'string')) {
+    if (!isInstanceId(id) || !isPublicKeyList(publicKey)) {
       this.#config.log.error(
-        'lookupInstance must resolve { id, publicKey? } (id: 1 to 255 characters of well-formed UTF-16 without control characters; publicKey: a string) or a falsy value.',
+        'lookupInstance must resolve { id, publicKey? } (id: 1 to 255 characters of well-formed UTF-16 without control characters; publicKey: a string or an array of strings) or a falsy value.',
       );
       throw internalError();
     }

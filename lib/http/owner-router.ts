@@ -5,6 +5,7 @@ import { passwordError } from '../core/errors';
 import { actionOf, methodTable, readPassword } from './methods';
 import { optionNames } from '../core/options';
 import { OWNER_PASSWORD_PATH } from './paths';
+import { PasswordWaits, parseWaitLimits } from './prefer-wait';
 import { parseRouterOptions } from './router-options';
 import { isServerId, SERVER_ID_RULE } from '../core/server-id';
 import type { PasswordService } from '../core/service';
@@ -15,6 +16,16 @@ export interface ServerPasswordRouterOptions<P extends Principal = Principal>
   extends RouterOptionsBase<P, OwnerLookupContext<P>> {
   /** The `PasswordService` the guest router writes to. Required. */
   readonly service: PasswordService;
+  /**
+   * The longest a GET with `Prefer: wait=N` is held waiting for the guest's password, in seconds,
+   * 1 to 3600: a longer N is cut to it. Default 60.
+   */
+  readonly maxWait?: number;
+  /**
+   * How many GETs this router holds waiting at a time (each holds a connection and a little
+   * memory); past it a GET is answered at once, without `Preference-Applied`. Default 1000.
+   */
+  readonly maxWaiters?: number;
 }
 
 const WHERE = 'createServerPasswordRouter()';
@@ -27,6 +38,8 @@ const OPTION_NAMES = optionNames<ServerPasswordRouterOptions>({
   principalId: true,
   rateLimit: true,
   errorBody: true,
+  maxWait: true,
+  maxWaiters: true,
 });
 const METHODS = methodTable<OwnerAction>({ GET: 'read', HEAD: 'read', DELETE: 'clear' });
 const BAD_SERVER_ID = passwordError('BAD_REQUEST', `The server id must be ${SERVER_ID_RULE}.`);
@@ -50,6 +63,7 @@ export function createServerPasswordRouter<P extends Principal = Principal>(
   options: ServerPasswordRouterOptions<P>,
 ): Router {
   const config = parseRouterOptions(WHERE, options, OPTION_NAMES, 'required');
+  const waits = new PasswordWaits(parseWaitLimits(WHERE, options));
   const { service } = config;
 
   async function handle(
@@ -72,7 +86,9 @@ export function createServerPasswordRouter<P extends Principal = Principal>(
       sendEmpty(req, res, 204);
       return;
     }
-    sendJson(req, res, 200, { password: (await readPassword(service, req, instance.id, request)) ?? '' });
+    let password = await readPassword(service, req, instance.id, request);
+    if (password === undefined && req.method === 'GET') password = await waits.wait(service, req, res, instance.id, request);
+    sendJson(req, res, 200, { password: password ?? '' });
   }
 
   return passwordRouter(

@@ -1,4 +1,5 @@
 import { decodeCanonicalBase64 } from '../core/base64';
+import { WriteWaiters } from '../core/write-waiters';
 import type { PasswordStore } from '../types';
 
 const SWEEP_INTERVAL_MS = 60_000;
@@ -33,11 +34,12 @@ function flatKey(id: string): string {
 /**
  * The embedded store: one process, nothing persisted. Set-once is atomic within the process.
  * Expired values count as absent at once and are freed by an unref'd sweep, which never keeps the
- * process alive; `close()` stops it.
+ * process alive; `close()` stops it. `watch` is woken in-process by each write.
  */
 export class MemoryStore implements PasswordStore {
   readonly #values = new Map<string, string>();
   readonly #expiries = new Map<string, number>();
+  readonly #waiters = new WriteWaiters();
   #sweeper: NodeJS.Timeout | undefined;
 
   /** How many values are held, expired ones not yet swept included. */
@@ -67,7 +69,14 @@ export class MemoryStore implements PasswordStore {
     return existed;
   }
 
+  /** Resolves at the next write (set-once that stored, or overwrite) for `id`; rejects when `signal` aborts. */
+  watch(id: string, signal: AbortSignal): Promise<void> {
+    return this.#waiters.wait(id, signal);
+  }
+
+  /** Stops the expiry sweep and ends every wait (rejected). */
   async close(): Promise<void> {
+    this.#waiters.failAll(new Error('The store was closed.'));
     clearInterval(this.#sweeper);
     this.#sweeper = undefined;
   }
@@ -87,6 +96,7 @@ export class MemoryStore implements PasswordStore {
   #store(id: string, value: string, ttlMs: number | undefined): void {
     if (!this.#values.has(id)) id = flatKey(id);
     this.#values.set(id, pack(value));
+    this.#waiters.wake(id);
     if (ttlMs === undefined) {
       this.#expiries.delete(id);
       return;

@@ -1,8 +1,10 @@
 import { createHash } from 'node:crypto';
-import type { Pool, PoolClient, QueryConfig, QueryResult, QueryResultRow } from 'pg';
+import type { Pool, QueryConfig, QueryResult, QueryResultRow } from 'pg';
 import { checkKnownOptions, optionalInteger, OptionsError } from '../core/options';
 import type { Logger, PasswordStore } from '../types';
 import { requirePeer } from '../core/peer';
+import { checkOut, type Lease } from './postgres-lease';
+import { PostgresListener } from './postgres-listener';
 import { storeError } from './store-error';
 
 requirePeer('pg', 'postgres');
@@ -74,6 +76,7 @@ export class PostgresStore implements PasswordStore {
   readonly timeoutMs: number;
   readonly #sql: Record<'get' | 'setIfAbsent' | 'set' | 'delete', Statement>;
   readonly #onPoolError: (error: Error) => void;
+  readonly #listener: PostgresListener;
 
   constructor(options: PostgresStoreOptions) {
     checkKnownOptions(WHERE, options, ['pool', 'table', 'timeoutMs', 'logger']);
@@ -87,16 +90,23 @@ export class PostgresStore implements PasswordStore {
     this.table = quoteTable(options.table ?? 'instance_passwords');
     this.timeoutMs = options.timeoutMs ?? 2000;
     const t = this.table;
+    const channel = channelOf(this.table);
+    this.#listener = new PostgresListener(this.pool, channel, this.timeoutMs);
     const onConflict = `ON CONFLICT (id) DO UPDATE SET value = excluded.value, created_at = excluded.created_at,
       expires_at = excluded.expires_at`;
     this.#sql = statements({
       get: `SELECT value FROM ${t} WHERE id = $1 AND ${LIVE}`,
       // The NOT EXISTS guard answers "already set" without locking a visible live row, so many
       // concurrent attempts on one id do not queue on its row lock; the upsert alone decides a win.
-      setIfAbsent: `INSERT INTO ${t} AS p (id, value, created_at, expires_at)
+      // Each write announces itself to the store's waiters in its own statement: NOTIFY is sent at
+      // commit, so one statement stays one transaction, committed (and replicated) as before.
+      setIfAbsent: `WITH written AS (INSERT INTO ${t} AS p (id, value, created_at, expires_at)
         SELECT $1::text, $2::bytea, now(), ${EXPIRES_AT} WHERE NOT EXISTS (SELECT FROM ${t} WHERE id = $1 AND ${LIVE})
-        ${onConflict} WHERE p.expires_at <= now() RETURNING 1`,
-      set: `INSERT INTO ${t} (id, value, created_at, expires_at) VALUES ($1, $2, now(), ${EXPIRES_AT}) ${onConflict}`,
+        ${onConflict} WHERE p.expires_at <= now() RETURNING p.id)
+        SELECT pg_notify('${channel}', id) FROM written`,
+      set: `WITH written AS (INSERT INTO ${t} (id, value, created_at, expires_at) VALUES ($1, $2, now(), ${EXPIRES_AT})
+        ${onConflict} RETURNING id)
+        SELECT pg_notify('${channel}', id) FROM written`,
       delete: `DELETE FROM ${t} WHERE id = $1 RETURNING ${LIVE} AS live`,
     });
     // Without a listener, an idle connection that the server terminates crashes the process.
@@ -109,11 +119,23 @@ export class PostgresStore implements PasswordStore {
   }
 
   /**
-   * Stops listening for the pool's `'error'` events. The pool stays open: it is the host's, and the
+   * Ends every wait, gives the listening connection back, and stops listening for the pool's
+   * `'error'` events. The pool stays open: it is the host's, and the
    * host ends it (after this, with its own `'error'` listener if it keeps using the pool).
    */
   async close(): Promise<void> {
+    await this.#listener.close();
     this.pool.removeListener('error', this.#onPoolError);
+  }
+
+  /**
+   * Resolves at the next write for `id` by any process using this database (or once `LISTEN` took
+   * effect, so the caller reads again); rejects when `signal` aborts, when no connection can listen
+   * within `timeoutMs`, or when the listening connection fails. One pooled connection listens on
+   * the table's channel while anyone waits, and goes back to the pool when no one does.
+   */
+  watch(id: string, signal: AbortSignal): Promise<void> {
+    return this.#listener.wait(id, signal);
   }
 
   /**
@@ -197,6 +219,11 @@ export class PostgresStore implements PasswordStore {
   }
 }
 
+/** The `NOTIFY` channel of a table's writes: one per table, a lowercase identifier. */
+function channelOf(table: string): string {
+  return `mdpw_${createHash('sha256').update(table).digest('hex').slice(0, 24)}`;
+}
+
 /** A statement prepared once per connection under its name, then only executed. */
 interface Statement {
   readonly name: string;
@@ -213,48 +240,4 @@ function statements<K extends string>(texts: Record<K, string>): Record<K, State
     return [key, { name: `mdpw_${key}_${digest}`, text }];
   });
   return Object.fromEntries(entries) as Record<K, Statement>;
-}
-
-/**
- * A connection checked out of the pool, given back once: `release()` after a success, `fail()`
- * after a failure or a timeout, which makes the pool destroy it.
- */
-interface Lease {
-  readonly client: PoolClient;
-  release(): void;
-  fail(error: Error): void;
-}
-
-/**
- * Checks a connection out with an error listener attached at once: the server may end a connection
- * in the same packet that completes its checkout, before a continuation could listen. A connection
- * that failed while checked out is destroyed when it is given back.
- */
-function checkOut(pool: Pool, callback: (error: Error | undefined, lease?: Lease) => void): void {
-  pool.connect((error, client, done) => {
-    if (error || !client) {
-      callback(error ?? new Error('The pool handed out no connection.'));
-      return;
-    }
-    let failure: Error | undefined;
-    let returned = false;
-    const onError = (connectionError: Error): void => {
-      failure ??= connectionError;
-    };
-    const giveBack = (): void => {
-      if (returned) return;
-      returned = true;
-      client.removeListener('error', onError);
-      done(failure);
-    };
-    client.on('error', onError);
-    callback(undefined, {
-      client,
-      release: giveBack,
-      fail(cause: Error) {
-        failure ??= cause;
-        giveBack();
-      },
-    });
-  });
 }

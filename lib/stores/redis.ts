@@ -3,6 +3,7 @@ import { checkKnownOptions, optionalInteger, OptionsError } from '../core/option
 import type { PasswordStore } from '../types';
 import { requirePeer } from '../core/peer';
 import { withTimeout } from '../core/timeout';
+import { RedisSubscriber } from './redis-subscriber';
 import { storeError } from './store-error';
 import { sendPipeline, sendToSlotOwner, type PipelineCommand } from './redis-pipeline';
 
@@ -68,6 +69,11 @@ type Write = ['set', string, string, ...(string | number)[]] | ['del', string];
  * `WAIT` would confirm nothing. On a Cluster the store picks that node itself, waits for its
  * connection to open, and resends the whole pipeline once after MOVED or ASK (`sendToSlotOwner`).
  * `WAIT` holds that connection while it waits, so commands sent behind it wait too.
+ *
+ * Each set is pipelined with a `PUBLISH` on the instance's channel (`prefix` + `written:` + id),
+ * after the `WAIT` when there is one: one round trip, as before. `watch` listens on a connection
+ * of the store's own, made from the host's client by `duplicate()` at the first wait and closed
+ * by `close()`.
  */
 export class RedisStore implements PasswordStore {
   /** The client the store sends its commands through (the host's; never closed by the store). */
@@ -79,6 +85,7 @@ export class RedisStore implements PasswordStore {
   /** Replicas that must confirm each write. */
   readonly minReplicas: number;
   readonly #timeoutMessage: string;
+  #subscriber: RedisSubscriber | undefined;
 
   constructor(options: RedisStoreOptions) {
     checkKnownOptions(WHERE, options, ['client', 'prefix', 'timeoutMs', 'minReplicas']);
@@ -103,20 +110,41 @@ export class RedisStore implements PasswordStore {
 
   async setIfAbsent(id: string, value: string, ttlMs?: number): Promise<boolean> {
     const expiry = ttlMs === undefined ? [] : ['PX', ttlMs];
-    return (await this.#write(['set', this.#key(id), value, ...expiry, 'NX'])) === 'OK';
+    return (await this.#write(['set', this.#key(id), value, ...expiry, 'NX'], id)) === 'OK';
   }
 
   async set(id: string, value: string, ttlMs?: number): Promise<void> {
     const expiry = ttlMs === undefined ? [] : ['PX', ttlMs];
-    await this.#write(['set', this.#key(id), value, ...expiry]);
+    await this.#write(['set', this.#key(id), value, ...expiry], id);
   }
 
   async delete(id: string): Promise<boolean> {
     return (await this.#write(['del', this.#key(id)])) === 1;
   }
 
+  /**
+   * Resolves at the next set for `id` by any process using this Redis (or once the store's
+   * subscription to it is confirmed, so the caller reads again); rejects when `signal` aborts, when
+   * Redis does not confirm the subscription within `timeoutMs`, or when the subscriber connection
+   * closes.
+   */
+  watch(id: string, signal: AbortSignal): Promise<void> {
+    this.#subscriber ??= new RedisSubscriber(this.client, this.timeoutMs);
+    return this.#subscriber.wait(this.#channel(id), signal);
+  }
+
+  /** Ends every wait and closes the store's subscriber connection. The host's client stays open. */
+  async close(): Promise<void> {
+    await this.#subscriber?.close();
+    this.#subscriber = undefined;
+  }
+
   #key(id: string): string {
     return this.prefix + id;
+  }
+
+  #channel(id: string): string {
+    return `${this.prefix}written:${id}`;
   }
 
   /**
@@ -130,29 +158,42 @@ export class RedisStore implements PasswordStore {
     return value;
   }
 
-  /** Runs one write; with `minReplicas`, resolves only once that many replicas confirmed a change. */
-  #write(command: Write): Promise<unknown> {
-    if (this.minReplicas === 0) {
+  /**
+   * Runs one write, pipelined with the `PUBLISH` that announces a set for `announce` to its
+   * waiters; with `minReplicas`, resolves only once that many replicas confirmed a change.
+   */
+  #write(command: Write, announce?: string): Promise<unknown> {
+    if (this.minReplicas === 0 && announce === undefined) {
       if (this.client.isCluster) return this.#bounded(this.#onSlotOwner(command));
       const [name, ...args] = command;
       return this.#bounded(this.client.call(name, ...args));
     }
-    const unconfirmed = `Redis did not confirm the write on ${replicaCount(this.minReplicas)} within ${this.timeoutMs} ms; it may have landed.`;
-    return this.#bounded(this.#writeAndWait(command), unconfirmed);
+    const unconfirmed =
+      this.minReplicas === 0
+        ? undefined
+        : `Redis did not confirm the write on ${replicaCount(this.minReplicas)} within ${this.timeoutMs} ms; it may have landed.`;
+    return this.#bounded(this.#writeAndWait(command, announce), unconfirmed);
   }
 
   /**
-   * Answers from the write's own reply: at once when it changed nothing (or failed), else once the
-   * `WAIT` behind it confirmed `minReplicas` replicas.
+   * Answers from the write's own reply: at once when it changed nothing (or failed) or no replica
+   * must confirm it, else once the `WAIT` behind it confirmed `minReplicas` replicas. The `PUBLISH`
+   * goes last, so waiters read a write that is confirmed; its failure fails no write (a waiter then
+   * reads the value when its wait ends).
    */
-  async #writeAndWait(command: Write): Promise<unknown> {
-    const commands: PipelineCommand[] = [command, ['wait', this.minReplicas, this.timeoutMs]];
+  async #writeAndWait(command: Write, announce: string | undefined): Promise<unknown> {
+    const confirm = this.minReplicas > 0;
+    const commands: PipelineCommand[] = [
+      command,
+      ...(confirm ? [['wait', this.minReplicas, this.timeoutMs] as const] : []),
+      ...(announce === undefined ? [] : [['publish', this.#channel(announce), ''] as const]),
+    ];
     const [written, waited] = this.client.isCluster
       ? await sendToSlotOwner(this.client as Cluster, command[1], commands)
       : sendPipeline(this.client as Redis, commands);
     const [writeError, reply] = await written;
     if (writeError) throw writeError;
-    if (reply !== 'OK' && reply !== 1) return reply;
+    if (!confirm || (reply !== 'OK' && reply !== 1)) return reply;
     const [waitError, replicas] = await waited;
     if (waitError) throw waitError;
     if (typeof replicas !== 'number' || replicas < this.minReplicas) {
