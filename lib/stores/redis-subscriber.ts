@@ -74,7 +74,9 @@ export class RedisSubscriber {
   /** The subscriber connection, made from the host's client at the first wait and ready to subscribe. */
   #connect(): Promise<Redis | Cluster> {
     this.#connection ??= new Promise<Redis | Cluster>((resolve, reject) => {
-      const subscriber = this.#client.duplicate();
+      const client = this.#client;
+      // Each class's own duplicate(): their signatures differ, so the union cannot be called as one.
+      const subscriber: Redis | Cluster = client.isCluster ? (client as Cluster).duplicate() : (client as Redis).duplicate();
       this.#subscriber = subscriber;
       subscriber.on('message', (channel: string) => {
         if (this.#subscriptions.get(channel)?.active) this.#waiters.wake(channel);
