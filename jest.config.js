@@ -19,6 +19,7 @@ const ownPackage = Object.fromEntries(
  */
 const INTEGRATION = [
   'express4-host',
+  'prefer-wait',
   'metrics',
   'password-reset-stores',
   'postgres-store',
@@ -39,6 +40,7 @@ const SYSTEM = [
   'bench-abort',
   'browser-chromium',
   'cli',
+  'cli-wait',
   'cli-example-server',
   'cluster-race',
   'console.e2e',
