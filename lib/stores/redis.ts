@@ -72,8 +72,9 @@ type Write = ['set', string, string, ...(string | number)[]] | ['del', string];
  * connection to open, and resends the whole pipeline once after MOVED or ASK (`sendToSlotOwner`).
  * `WAIT` holds that connection while it waits, so commands sent behind it wait too.
  *
- * Each set is pipelined with a `PUBLISH` on the instance's channel (`prefix` + `written:` + id),
- * after the `WAIT` when there is one: one round trip, as before. `watch` listens on a connection
+ * Each set is followed by a `PUBLISH` on the instance's channel (`prefix` + `written:` + id) on the
+ * same connection, in the same round trip: written right behind a plain write, pipelined after the
+ * `WAIT` when there is one or on a Cluster. `watch` listens on a connection
  * of the store's own, made from the host's client by `duplicate()` at the first wait and closed
  * by `close()`.
  */
