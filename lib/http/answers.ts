@@ -63,10 +63,18 @@ export interface PasswordRoute extends AccessPolicy {
  * catch path) and its access decisions from the router's configuration; `handler` gets the access
  * to run for each request.
  */
+/** What a router does with a request on its path, given its state and the router's access step. */
+export type PasswordRouteHandler<P extends object, C> = (
+  req: Request,
+  res: Response,
+  request: RequestState,
+  access: Access<P, C>,
+) => Promise<void>;
+
 export function passwordRouter<P extends object, C>(
   config: HookConfiguration<P, C> & { readonly service: RefusalReporter },
   route: PasswordRoute,
-  handler: (req: Request, res: Response, request: RequestState, access: Access<P, C>) => Promise<void>,
+  handler: PasswordRouteHandler<P, C>,
 ): Router {
   const answers = new Answers({
     ...config,

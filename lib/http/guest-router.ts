@@ -1,6 +1,5 @@
-import type { Request, Response, Router } from 'express';
-import type { Access } from './access';
-import { passwordRouter, sendEmpty, sendText, type RequestState } from './answers';
+import type { Router } from 'express';
+import { passwordRouter, sendEmpty, sendText, type PasswordRouteHandler } from './answers';
 import { createBodyReader } from './body';
 import { passwordError } from '../core/errors';
 import { actionOf, methodTable, readPassword } from './methods';
@@ -82,12 +81,7 @@ export function createPasswordRouter<P extends Principal = Principal>(options: P
     log: config.log,
   });
 
-  async function handle(
-    req: Request,
-    res: Response,
-    request: RequestState,
-    access: Access<P, GuestLookupContext<P>>,
-  ): Promise<void> {
+  const handle: PasswordRouteHandler<P, GuestLookupContext<P>> = async (req, res, request, access) => {
     if (!versions.has(req.params.version)) throw UNSUPPORTED_VERSION;
     const action = actionOf(req, res, METHODS);
     const instance = await access.instance(req, res, request, (principal) => ({ principal, action, req }));
@@ -102,7 +96,7 @@ export function createPasswordRouter<P extends Principal = Principal>(options: P
     const context = { ...request, ...(instance.publicKey !== undefined && { publicKey: instance.publicKey }) };
     if (!(await service.setOnce(instance.id, value, context))) throw ALREADY_SET;
     sendEmpty(req, res, 200);
-  }
+  };
 
   return passwordRouter(config, { path: GUEST_PASSWORD_PATH, unauthenticated: FORBIDDEN, limitPer: 'instance' }, handle);
 }

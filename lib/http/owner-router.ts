@@ -1,6 +1,5 @@
-import type { Request, Response, Router } from 'express';
-import type { Access } from './access';
-import { passwordRouter, sendEmpty, sendJson, type RequestState } from './answers';
+import type { Request, Router } from 'express';
+import { passwordRouter, sendEmpty, sendJson, type PasswordRouteHandler } from './answers';
 import { passwordError } from '../core/errors';
 import { actionOf, methodTable, readPassword } from './methods';
 import { optionNames } from '../core/options';
@@ -66,12 +65,7 @@ export function createServerPasswordRouter<P extends Principal = Principal>(
   const waits = new PasswordWaits(parseWaitLimits(WHERE, options));
   const { service } = config;
 
-  async function handle(
-    req: Request,
-    res: Response,
-    request: RequestState,
-    access: Access<P, OwnerLookupContext<P>>,
-  ): Promise<void> {
+  const handle: PasswordRouteHandler<P, OwnerLookupContext<P>> = async (req, res, request, access) => {
     // A plain pattern test, not an express-validator chain: the rule is one regular expression, the
     // chain cost a sixth of this route's CPU time, and a cache to spare it would hold what any
     // caller sends. Checked before any hook runs and before anything is kept.
@@ -89,7 +83,7 @@ export function createServerPasswordRouter<P extends Principal = Principal>(
     let password = await readPassword(service, req, instance.id, request);
     if (password === undefined && req.method === 'GET') password = await waits.wait(service, req, res, instance.id, request);
     sendJson(req, res, 200, { password: password ?? '' });
-  }
+  };
 
   return passwordRouter(
     config,

@@ -1,6 +1,5 @@
 import { Router, type NextFunction, type Request, type Response } from 'express';
-import type { Access } from './access';
-import { passwordRouter, sendText, type RequestState } from './answers';
+import { passwordRouter, sendText, type PasswordRouteHandler } from './answers';
 import { passwordError, type PasswordError } from '../core/errors';
 import { actionOf, methodTable } from './methods';
 import { optionNames, OptionsError } from '../core/options';
@@ -65,12 +64,7 @@ export function createPasswordServerRouter<P extends Principal = Principal>(
     );
   }
   const { resets } = options;
-  async function answer(
-    req: Request,
-    res: Response,
-    request: RequestState,
-    access: Access<P, PasswordServerLookupContext<P>>,
-  ): Promise<void> {
+  const answer: PasswordRouteHandler<P, PasswordServerLookupContext<P>> = async (req, res, request, access) => {
     actionOf(req, res, METHODS);
     const word = req.headers[HEADER];
     const action = typeof word === 'string' && Object.hasOwn(WORDS, word) ? WORDS[word] : undefined;
@@ -84,7 +78,7 @@ export function createPasswordServerRouter<P extends Principal = Principal>(
     }
     const password = head ? await resets.peek(instance.id, request) : await resets.take(instance.id, request);
     sendText(req, res, 200, password ?? SAVED_PASSWORD);
-  }
+  };
 
   const route = passwordRouter(
     { ...config, service: resets },
