@@ -130,6 +130,16 @@ interface WaitBackend {
   open(): Promise<OpenedWaitBackend>;
 }
 
+/** `probe`'s first defined result, tried every 100 ms for up to 10 s; fails the test after that. */
+async function eventually<T>(probe: () => Promise<T | undefined>): Promise<T> {
+  for (let attempt = 0; attempt < 100; attempt++) {
+    const found = await probe();
+    if (found !== undefined) return found;
+    await sleep(100);
+  }
+  throw new Error('what the test waits for did not happen within 10 s');
+}
+
 async function otherProcess(env: Record<string, string>): Promise<ClusterServer> {
   return startClusterServer(await freePort(), { ...env, WORKERS: '1', METADATA_PROXY_SECRET: PROXY_SECRET });
 }
@@ -200,10 +210,12 @@ const backends: WaitBackend[] = [
         store,
         write: (id, value) => expectPosted(server, id, value),
         async breakWaiting() {
-          const clients = String(await client.call('client', 'list')).split('\n');
-          const subscriber = clients.find((line) => line.includes(` name=${name} `) && / sub=[1-9]/.test(line));
-          expect(subscriber).toBeDefined();
-          await client.call('client', 'kill', 'id', /\bid=(\d+)/.exec(subscriber as string)?.[1] as string);
+          // The subscriber connects at the first wait: on a loaded machine that can take a while.
+          const subscriber = await eventually(async () => {
+            const clients = String(await client.call('client', 'list')).split('\n');
+            return clients.find((line) => line.includes(` name=${name} `) && / sub=[1-9]/.test(line));
+          });
+          await client.call('client', 'kill', 'id', /\bid=(\d+)/.exec(subscriber)?.[1] as string);
         },
         repair: () => {},
         async held(id) {
@@ -232,10 +244,14 @@ const backends: WaitBackend[] = [
         store: opened.store,
         write: (id, value) => expectPosted(server, id, value),
         async breakWaiting() {
-          const { rows } = await pool.query(
-            `SELECT pg_terminate_backend(pid) AS ended FROM pg_stat_activity WHERE application_name = $1 AND query LIKE 'LISTEN %'`,
-            [applicationName],
-          );
+          // The listening connection is opened at the first wait: on a loaded machine that can take a while.
+          const rows = await eventually(async () => {
+            const { rows } = await pool.query(
+              `SELECT pg_terminate_backend(pid) AS ended FROM pg_stat_activity WHERE application_name = $1 AND query LIKE 'LISTEN %'`,
+              [applicationName],
+            );
+            return rows.length > 0 ? rows : undefined;
+          });
           expect(rows).toEqual([{ ended: true }]);
         },
         repair: () => {},
@@ -366,8 +382,8 @@ describe.each(backends)('Prefer: wait on $name', (backend) => {
           headers: { 'X-Auth-Token': 'wait-owner-token', Prefer: 'wait=20' },
         });
         await sleep(1200);
-        const broken = performance.now();
         await opened.breakWaiting();
+        const broken = performance.now();
         const response = await held;
         expect(response.status).toBe(503);
         expect(response.headers.get('retry-after')).not.toBeNull();
