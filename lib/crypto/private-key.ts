@@ -1,5 +1,5 @@
 import { createPrivateKey, type JsonWebKey, type KeyObject } from 'node:crypto';
-import sshpk from 'sshpk';
+import type { PrivateKey as SshpkPrivateKey } from 'sshpk';
 import {
   invalidKey,
   keyTypeName,
@@ -18,6 +18,17 @@ const OTHER_TYPE_PEM_LABELS: Readonly<Record<string, string>> = {
 };
 const PKCS1_ENCRYPTED_HEADER = /^Proc-Type:\s*4,ENCRYPTED/m;
 const OPENSSH_PUBLIC_LINE = /^\s*(?:ssh-|ecdsa-|sk-)\S+\s+AAAA/;
+
+let sshpkModule: typeof import('sshpk') | undefined;
+
+/**
+ * sshpk, loaded at the first OpenSSH private key: it takes about 40 ms to load, which every start
+ * of the command line and every import of `/crypto` would pay for keys that never need it.
+ */
+function sshpk(): typeof import('sshpk') {
+  // eslint-disable-next-line @typescript-eslint/no-require-imports -- loaded on first use, see above
+  return (sshpkModule ??= require('sshpk') as typeof import('sshpk'));
+}
 
 const SUPPORTED =
   'expected a PEM private key (`BEGIN RSA PRIVATE KEY`, `BEGIN PRIVATE KEY`, `BEGIN ENCRYPTED PRIVATE KEY`) ' +
@@ -105,9 +116,9 @@ function openSshPrivateKey(text: string, passphrase: string | undefined): KeyObj
   }
 }
 
-function parseOpenSsh(text: string, passphrase: string | undefined): sshpk.PrivateKey {
+function parseOpenSsh(text: string, passphrase: string | undefined): SshpkPrivateKey {
   try {
-    return sshpk.parsePrivateKey(text, 'ssh');
+    return sshpk().parsePrivateKey(text, 'ssh');
   } catch (error) {
     if ((error as Error).name !== 'KeyEncryptedError') {
       throw invalidKey('The OpenSSH private key does not parse: check that the file is whole.');
@@ -115,7 +126,7 @@ function parseOpenSsh(text: string, passphrase: string | undefined): sshpk.Priva
   }
   if (passphrase === undefined) throw passphraseRequired();
   try {
-    return sshpk.parsePrivateKey(text, 'ssh', { passphrase });
+    return sshpk().parsePrivateKey(text, 'ssh', { passphrase });
   } catch {
     throw wrongPassphrase();
   }
@@ -126,7 +137,7 @@ function parseOpenSsh(text: string, passphrase: string | undefined): sshpk.Priva
  * The CRT exponents are derived here: sshpk 1.18 computes them as zero when it converts such a
  * key to PKCS#1 or PKCS#8, which makes every CRT decryption wrong.
  */
-function openSshRsaJwk(key: sshpk.PrivateKey): JsonWebKey {
+function openSshRsaJwk(key: SshpkPrivateKey): JsonWebKey {
   const part = (name: string) => toBigInt(key.parts.find((candidate) => candidate.name === name)?.data);
   const [n, e, d, p, q, qi] = ['n', 'e', 'd', 'p', 'q', 'iqmp'].map(part);
   return {
