@@ -138,15 +138,27 @@ async function probe(server: RunningServer, rate: number, seconds: number): Prom
   return { rate, p99Ms, errors: sample.errors, held: sample.errors === 0 && p99Ms <= P99_LIMIT_MS };
 }
 
+/**
+ * A step at `rate`, tried a second time when it does not hold: one stall of the machine (a single
+ * 400 ms pause among a thousand requests) must not end a side's search far below its capacity.
+ * Both tries are recorded; the step holds when either did.
+ */
+async function confirmedProbe(server: RunningServer, rate: number, seconds: number, probes: StormProbe[]): Promise<boolean> {
+  for (let attempt = 0; attempt < 2; attempt++) {
+    const result = await probe(server, rate, seconds);
+    probes.push(result);
+    if (result.held) return true;
+  }
+  return false;
+}
+
 /** Raises the rate by `GROWTH` until a step does not hold, then bisects between the last two. */
 async function capacity(server: RunningServer, timing: StormTiming): Promise<{ capacity: number; probes: StormProbe[] }> {
   const probes: StormProbe[] = [];
   let held = 0;
   let failed: number | undefined;
   for (let rate = START_RATE; rate <= MAX_RATE; rate = Math.round(rate * GROWTH)) {
-    const result = await probe(server, rate, timing.probeSeconds);
-    probes.push(result);
-    if (!result.held) {
+    if (!(await confirmedProbe(server, rate, timing.probeSeconds, probes))) {
       failed = rate;
       break;
     }
@@ -155,9 +167,7 @@ async function capacity(server: RunningServer, timing: StormTiming): Promise<{ c
   for (let i = 0; failed !== undefined && i < timing.bisections; i++) {
     const rate = Math.round((held + failed) / 2);
     if (rate === held || rate === failed) break;
-    const result = await probe(server, rate, timing.probeSeconds);
-    probes.push(result);
-    if (result.held) held = rate;
+    if (await confirmedProbe(server, rate, timing.probeSeconds, probes)) held = rate;
     else failed = rate;
   }
   return { capacity: held, probes };
