@@ -1,8 +1,9 @@
 import { spawn } from 'node:child_process';
 import { existsSync, readFileSync } from 'node:fs';
-import { copyFile, mkdir, mkdtemp, rm, writeFile } from 'node:fs/promises';
+import { copyFile, mkdir, mkdtemp, rename, rm, writeFile } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
+import { RUN_KEYS_VARIABLE } from './crypto-keys';
 
 export const REPO_ROOT = join(__dirname, '..', '..');
 const FIXTURES = join(REPO_ROOT, '__tests__', 'fixtures', 'consumers');
@@ -76,8 +77,8 @@ export async function removeWorkDir(dir: string | undefined): Promise<void> {
   if (dir !== undefined) await rm(dir, { recursive: true, force: true });
 }
 
-/** Packs the repository as `npm publish` would, from the dist/ that `npm test` has built. */
-export async function packTarball(destination: string): Promise<PackedPackage> {
+/** Packs the repository into `destination` with `npm pack`, from the dist/ that `npm test` has built. */
+async function packInto(destination: string): Promise<PackedPackage> {
   if (!existsSync(join(REPO_ROOT, 'dist', 'lib', 'index.js'))) {
     throw new Error('dist/lib/index.js is missing: run `npm run build` first (`npm test` builds before jest).');
   }
@@ -85,6 +86,49 @@ export async function packTarball(destination: string): Promise<PackedPackage> {
   if (packed.status !== 0) throw new Error(`npm pack failed:\n${packed.stderr}`);
   const [entry] = JSON.parse(packed.stdout) as { filename: string; files: { path: string }[] }[];
   return { tarball: join(destination, entry.filename), files: entry.files.map((file) => file.path).sort() };
+}
+
+/** Waits for the suite that packs for the whole run: its manifest, or the error it wrote. */
+async function packedByAnotherSuite(dir: string): Promise<PackedPackage> {
+  const deadline = Date.now() + INSTALL_TIMEOUT_MS;
+  while (Date.now() < deadline) {
+    if (existsSync(join(dir, PACK_FAILED))) throw new Error(readFileSync(join(dir, PACK_FAILED), 'utf8'));
+    if (existsSync(join(dir, PACK_MANIFEST))) return JSON.parse(readFileSync(join(dir, PACK_MANIFEST), 'utf8')) as PackedPackage;
+    await new Promise((resolve) => setTimeout(resolve, 100));
+  }
+  throw new Error(`no tarball in ${dir} after ${INSTALL_TIMEOUT_MS} ms`);
+}
+
+const PACK_MANIFEST = 'packed.json';
+const PACK_FAILED = 'failed.txt';
+
+/**
+ * Packs the repository as `npm publish` would, once per jest run: the first suite that asks packs
+ * into the run's directory (made by `globalSetup`), the others wait for that tarball (`npm pack`
+ * costs about 1.6 s of CPU each time, and dist/ does not change during a run). Outside a run, packs
+ * into `destination`.
+ */
+export async function packTarball(destination: string): Promise<PackedPackage> {
+  // A directory given from outside outlives the run, and with it a tarball of an older build.
+  const runDir = process.env[`${RUN_KEYS_VARIABLE}_MADE_BY_RUN`] === '1' ? process.env[RUN_KEYS_VARIABLE] : undefined;
+  if (runDir === undefined) return packInto(destination);
+  const dir = join(runDir, 'package');
+  try {
+    // Only one suite of the run makes the directory; the others find it there.
+    await mkdir(dir);
+  } catch (error) {
+    if ((error as NodeJS.ErrnoException).code !== 'EEXIST') throw error;
+    return packedByAnotherSuite(dir);
+  }
+  try {
+    const packed = await packInto(dir);
+    await writeFile(join(dir, `${PACK_MANIFEST}.tmp`), JSON.stringify(packed));
+    await rename(join(dir, `${PACK_MANIFEST}.tmp`), join(dir, PACK_MANIFEST));
+    return packed;
+  } catch (error) {
+    await writeFile(join(dir, PACK_FAILED), String((error as Error).message));
+    throw error;
+  }
 }
 
 /**
