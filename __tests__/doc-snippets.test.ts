@@ -1,4 +1,4 @@
-import { execFileSync, spawn } from 'node:child_process';
+import { execFileSync } from 'node:child_process';
 import { randomUUID } from 'node:crypto';
 import { existsSync, mkdirSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
@@ -13,8 +13,8 @@ import {
   packTarball,
   removeWorkDir,
   REPO_ROOT,
+  run,
   type ConsumerProject,
-  type RunResult,
 } from './helpers/packaging-project';
 import { DATABASE_URL, REDIS_URL } from './helpers/services';
 
@@ -139,26 +139,6 @@ function epilogue(block: DocBlock): string {
   return lines.join('\n');
 }
 
-/** Runs `command` in `cwd` until it exits or the deadline passes. */
-function runUntilDeadline(command: string, args: readonly string[], cwd: string, env: NodeJS.ProcessEnv): Promise<RunResult> {
-  return new Promise((resolve, reject) => {
-    const child = spawn(command, args, { cwd, env, stdio: ['ignore', 'pipe', 'pipe'] });
-    let stdout = '';
-    let stderr = '';
-    child.stdout.on('data', (chunk: Buffer) => (stdout += chunk.toString()));
-    child.stderr.on('data', (chunk: Buffer) => (stderr += chunk.toString()));
-    const timer = setTimeout(() => {
-      stderr += `\n[did not finish within ${RUN_DEADLINE_MS} ms]`;
-      child.kill('SIGKILL');
-    }, RUN_DEADLINE_MS);
-    child.on('error', reject);
-    child.on('close', (status) => {
-      clearTimeout(timer);
-      resolve({ status, stdout, stderr });
-    });
-  });
-}
-
 let workDir: string | undefined;
 let consumer: ConsumerProject;
 let home: string;
@@ -232,7 +212,7 @@ describe.each(blocks.map((block) => [where(block), block] as const))('%s', (_pla
         compilerOptions: { module: ts.ModuleKind.ESNext, target: ts.ScriptTarget.ES2022 },
       });
       writeFileSync(script, outputText + epilogue(block));
-      const result = await runUntilDeadline(process.execPath, [script], consumer.dir, env());
+      const result = await run(process.execPath, [script], consumer.dir, RUN_DEADLINE_MS, env());
       expect({ block: where(block), status: result.status, stderr: result.stderr }).toEqual({
         block: where(block),
         status: 0,
@@ -267,7 +247,7 @@ describe.each(blocks.map((block) => [where(block), block] as const))('%s', (_pla
       .filter((name) => !existsSync(join(consumer.dir, 'node_modules', name, 'package.json')));
     expect(missing).toEqual([]);
     const script = lines.filter((line) => !/^npm install /.test(line.trim())).join('\n');
-    const result = await runUntilDeadline('bash', ['-euo', 'pipefail', '-c', script], consumer.dir, env());
+    const result = await run('bash', ['-euo', 'pipefail', '-c', script], consumer.dir, RUN_DEADLINE_MS, env());
     expect({ block: where(block), status: result.status, stderr: result.stderr }).toEqual({
       block: where(block),
       status: 0,

@@ -2,6 +2,7 @@ import { setTimeout as sleep } from 'node:timers/promises';
 import { runBootStorm, type StormSample } from './boot-storm-load';
 import type { RunningServer } from './children';
 import { STORM_PREFIX } from './fixtures';
+import { percentile } from './measure';
 import { sideLabel, type ServerSetup } from './scenarios';
 import { pinApart, startSide, type ServerContext } from './sides';
 
@@ -118,10 +119,6 @@ export interface StormReport {
   readonly p99LimitMs: number;
   readonly timing: StormTiming;
   readonly configurations: readonly StormConfigurationReport[];
-}
-
-function percentile(sorted: Float64Array, p: number): number {
-  return sorted.length === 0 ? Number.POSITIVE_INFINITY : sorted[Math.max(0, Math.ceil((p / 100) * sorted.length) - 1)];
 }
 
 let run = 0;

@@ -116,6 +116,7 @@ function summarise(side: string, samples: readonly LoadSample[], cpuMicros: numb
 }
 
 /** Nearest-rank percentile of sorted values. */
-function percentile(sorted: Float64Array, p: number): number {
-  return sorted[Math.max(0, Math.ceil((p / 100) * sorted.length) - 1)];
+/** The `p`th percentile of ascending `sorted` (nearest rank); infinite when there is none. */
+export function percentile(sorted: Float64Array, p: number): number {
+  return sorted.length === 0 ? Number.POSITIVE_INFINITY : sorted[Math.max(0, Math.ceil((p / 100) * sorted.length) - 1)];
 }

@@ -49,10 +49,19 @@ export function childEnv(): NodeJS.ProcessEnv {
   return env;
 }
 
-/** Runs a command to its end (or kills it after `timeoutMs`) and resolves its status and output. */
-export function run(command: string, args: readonly string[], cwd: string, timeoutMs = 30_000): Promise<RunResult> {
+/**
+ * Runs a command to its end (or kills it after `timeoutMs`) and resolves its status and output;
+ * in `childEnv()` unless given another environment.
+ */
+export function run(
+  command: string,
+  args: readonly string[],
+  cwd: string,
+  timeoutMs = 30_000,
+  env: NodeJS.ProcessEnv = childEnv(),
+): Promise<RunResult> {
   return new Promise((resolve, reject) => {
-    const child = spawn(command, args, { cwd, env: childEnv(), stdio: ['ignore', 'pipe', 'pipe'] });
+    const child = spawn(command, args, { cwd, env, stdio: ['ignore', 'pipe', 'pipe'] });
     let stdout = '';
     let stderr = '';
     child.stdout.on('data', (chunk: Buffer) => (stdout += chunk.toString()));
