@@ -84,6 +84,7 @@ module.exports = {
   globalSetup: '<rootDir>/__tests__/helpers/global-keys-setup.ts',
   globalTeardown: '<rootDir>/__tests__/helpers/global-keys-teardown.ts',
   reporters: ['default', '<rootDir>/jest.summary-reporter.js'],
+  testSequencer: '<rootDir>/jest.sequencer.js',
   maxWorkers: 2,
   testTimeout: 30000,
 };

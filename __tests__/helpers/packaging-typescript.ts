@@ -211,8 +211,26 @@ function entryPoints(): [specifier: string, declarations: string][] {
   );
 }
 
-/** Every name each entry point exports, read from the built declarations: values and types apart. */
-export function publicExports(): { specifier: string; values: string[]; types: string[] }[] {
+/** One entry point's exports: values and types apart. */
+export interface EntryPointExports {
+  readonly specifier: string;
+  readonly values: readonly string[];
+  readonly types: readonly string[];
+}
+
+let exportsRead: readonly EntryPointExports[] | undefined;
+
+/**
+ * Every name each entry point exports, read from the built declarations: values and types apart.
+ * Read once per suite (each read builds a compiler program over the declarations and their
+ * dependencies' types: about 1.5 s of CPU).
+ */
+export function publicExports(): readonly EntryPointExports[] {
+  exportsRead ??= readPublicExports();
+  return exportsRead;
+}
+
+function readPublicExports(): EntryPointExports[] {
   const entries = entryPoints();
   const program = ts.createProgram(
     entries.map(([, declarations]) => declarations),
@@ -250,6 +268,14 @@ export function everyExportConsumer(): ConsumerSource {
   lines.push(`export const everyValue = [${values.join(', ')}] as const;`);
   lines.push(`export type { ${names.filter((name) => !values.includes(name)).join(', ')} };`);
   return { folder: 'every-export', type: 'module', source: lines.join('\n') + '\n' };
+}
+
+/**
+ * The `error TS` lines of a `typeCheck` run, each starting with the consumer file it is in
+ * (`misspelt/consumer.ts(6,3): error TS2353: ...`).
+ */
+export function typeErrors(result: RunResult): string[] {
+  return result.stdout.split('\n').filter((line) => / error TS\d+:/.test(line));
 }
 
 /**
