@@ -39,6 +39,7 @@ const INTEGRATION = [
 const SYSTEM = [
   'bench-abort',
   'browser-chromium',
+  'built-modules',
   'cli',
   'cli-wait',
   'cli-example-server',
