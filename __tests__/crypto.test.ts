@@ -1,4 +1,6 @@
 import { execFileSync } from 'node:child_process';
+import { copyFileSync, readFileSync } from 'node:fs';
+import { join } from 'node:path';
 import {
   PasswordCryptoError,
   decryptPassword,
@@ -96,6 +98,21 @@ function expectCryptoError(call: () => unknown, code: PasswordCryptoErrorCode): 
   return thrown;
 }
 
+/** The bcrypt rounds of an encrypted OpenSSH private key (PROTOCOL.key: cipher, kdf name, kdf options). */
+function opensshKdfRounds(text: string): number {
+  const body = Buffer.from(text.replace(/-----[^-]+-----/g, '').replace(/\s/g, ''), 'base64');
+  let at = 'openssh-key-v1\0'.length;
+  const next = (): Buffer => {
+    const length = body.readUInt32BE(at);
+    at += 4 + length;
+    return body.subarray(at - length, at);
+  };
+  next();
+  next();
+  const options = next();
+  return options.readUInt32BE(4 + options.readUInt32BE(0));
+}
+
 describe('interoperability with openssl pkeyutl', () => {
   const decryptCases = SIZES.flatMap((bits) =>
     FORMATS.flatMap((format) =>
@@ -111,6 +128,18 @@ describe('interoperability with openssl pkeyutl', () => {
       expect(decryptPassword(ciphertext, key.text, { padding, passphrase: key.passphrase })).toBe(PASSWORD);
     },
   );
+
+  test("an encrypted OpenSSH key as ssh-keygen writes it by default (bcrypt, 16 rounds) decrypts", () => {
+    // The test keys use 2 rounds (crypto-keys.ts); this one has the default a user's key has.
+    const path = join(dir as string, 'default-rounds');
+    copyFileSync(privateKey(2048, 'openssh', false).path, path);
+    execFileSync('ssh-keygen', ['-q', '-p', '-f', path, '-P', '', '-N', KEY_PASSPHRASE]);
+    const text = readFileSync(path, 'utf8');
+    expect(opensshKdfRounds(text)).toBe(16);
+    expect(opensshKdfRounds(privateKey(2048, 'openssh', true).text)).toBe(2);
+    const ciphertext = opensslEncrypt(keySet(2048).spkiPath, Buffer.from(PASSWORD), 'pkcs1');
+    expect(decryptPassword(ciphertext, text, { passphrase: KEY_PASSPHRASE })).toBe(PASSWORD);
+  });
 
   const encryptCases = SIZES.flatMap((bits) =>
     PUBLIC_FORMS.flatMap((form) => PADDINGS.map((padding) => ({ bits, form, padding }))),

@@ -51,6 +51,13 @@ export function removeKeyDir(dir: string | undefined): void {
   if (dir !== undefined) rmSync(dir, { recursive: true, force: true });
 }
 
+/**
+ * The bcrypt rounds of the encrypted OpenSSH test keys: ssh-keygen's default is 16, and each round
+ * costs about 20 ms of CPU in sshpk's JavaScript bcrypt at every decryption. The key file names its
+ * rounds, and the code that reads it is the same whatever their number.
+ */
+const OPENSSH_KDF_ROUNDS = '2';
+
 async function rewriteKey(
   source: string,
   target: string,
@@ -58,11 +65,32 @@ async function rewriteKey(
   passphrase: string,
 ): Promise<void> {
   copyFileSync(source, target);
-  await run('ssh-keygen', ['-q', '-p', '-f', target, '-P', '', '-N', passphrase, '-m', SSH_KEYGEN_FORMAT[format]]);
+  const rounds = format === 'openssh' && passphrase !== '' ? ['-a', OPENSSH_KDF_ROUNDS] : [];
+  await run('ssh-keygen', ['-q', '-p', '-f', target, '-P', '', '-N', passphrase, '-m', SSH_KEYGEN_FORMAT[format], ...rounds]);
 }
 
 /** The variable naming the directory of the key sets made once per run (`global-keys-setup.ts`). */
 export const RUN_KEYS_VARIABLE = 'MDPW_TEST_KEYS_DIR';
+/** Set to `1` when the run made that directory (and removes it), not a directory given from outside. */
+export const RUN_KEYS_MADE_VARIABLE = `${RUN_KEYS_VARIABLE}_MADE_BY_RUN`;
+
+const doneMarker = (dir: string, name: string): string => join(dir, `done-${name}`);
+
+/** Marks a key set of the run as made, or as failed with `error`, for `makeRsaKeySet` waiting on it. */
+export function runKeySetDone(dir: string, name: string, error?: unknown): void {
+  writeFileSync(doneMarker(dir, name), error === undefined ? '' : String(error));
+}
+
+/** Waits until `global-keys-setup.ts` has made the key set `name` (it makes them while the suites start). */
+async function runKeySetMade(dir: string, name: string): Promise<void> {
+  const deadline = Date.now() + 120_000;
+  while (!existsSync(doneMarker(dir, name))) {
+    if (Date.now() > deadline) throw new Error(`the run's ${name} key was not made within 120 s`);
+    await new Promise((resolve) => setTimeout(resolve, 50));
+  }
+  const error = readFileSync(doneMarker(dir, name), 'utf8');
+  if (error !== '') throw new Error(`the run could not make its ${name} key: ${error}`);
+}
 
 /** The key sets `global-keys-setup.ts` makes once per run: every name the suites ask for. */
 export const RUN_KEY_SETS: readonly { readonly bits: number; readonly name: string }[] = [
@@ -79,7 +107,8 @@ export const RUN_KEY_SETS: readonly { readonly bits: number; readonly name: stri
 export async function makeRsaKeySet(dir: string, bits: number, name = `rsa-${bits}`): Promise<RsaKeySet> {
   const runDir = process.env[RUN_KEYS_VARIABLE];
   const made = runDir !== undefined && RUN_KEY_SETS.some((set) => set.bits === bits && set.name === name);
-  if (!made || !existsSync(join(runDir, `${name}.pub`))) return generateRsaKeySet(dir, bits, name);
+  if (made && process.env[RUN_KEYS_MADE_VARIABLE] === '1') await runKeySetMade(runDir, name);
+  else if (!made || !existsSync(join(runDir, `${name}.pub`))) return generateRsaKeySet(dir, bits, name);
   for (const file of readdirSync(runDir).filter((entry) => entry.startsWith(`${name}.`) || entry.startsWith(`${name}-`))) {
     copyFileSync(join(runDir, file), join(dir, file));
   }

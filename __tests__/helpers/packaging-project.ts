@@ -3,7 +3,7 @@ import { existsSync, readFileSync } from 'node:fs';
 import { copyFile, mkdir, mkdtemp, rename, rm, writeFile } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
-import { RUN_KEYS_VARIABLE } from './crypto-keys';
+import { RUN_KEYS_MADE_VARIABLE, RUN_KEYS_VARIABLE } from './crypto-keys';
 
 export const REPO_ROOT = join(__dirname, '..', '..');
 const FIXTURES = join(REPO_ROOT, '__tests__', 'fixtures', 'consumers');
@@ -119,7 +119,7 @@ const PACK_FAILED = 'failed.txt';
  */
 export async function packTarball(destination: string): Promise<PackedPackage> {
   // A directory given from outside outlives the run, and with it a tarball of an older build.
-  const runDir = process.env[`${RUN_KEYS_VARIABLE}_MADE_BY_RUN`] === '1' ? process.env[RUN_KEYS_VARIABLE] : undefined;
+  const runDir = process.env[RUN_KEYS_MADE_VARIABLE] === '1' ? process.env[RUN_KEYS_VARIABLE] : undefined;
   if (runDir === undefined) return packInto(destination);
   const dir = join(runDir, 'package');
   try {
