@@ -1,5 +1,6 @@
 import { execFile } from 'node:child_process';
 import { randomUUID } from 'node:crypto';
+import { setMaxListeners } from 'node:events';
 import { setTimeout as sleep } from 'node:timers/promises';
 import { promisify } from 'node:util';
 import Redis, { Cluster } from 'ioredis';
@@ -271,6 +272,9 @@ describeWithRedisServer('RedisStore on Redis Cluster (3 masters, 3 replicas), wi
       const masters = (await clusterSet.topology()).map(({ master }) => master);
       const ids = await idsOnEachMaster(clusterSet.servers[0].port, masters, 'wait-', 4);
       const stop = new AbortController();
+      // Twelve waits share one signal, as a host's shutdown signal would: raise Node's limit of
+      // ten listeners on it, as the signal's owner does.
+      setMaxListeners(ids.length, stop.signal);
       const woken = ids.map((id) =>
         service.waitFor(id, 10_000, stop.signal).then((value) => ({ value, at: performance.now() })),
       );
