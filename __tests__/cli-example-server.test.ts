@@ -4,7 +4,7 @@ import { mkdtempSync, readFileSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join, resolve } from 'node:path';
 import { encryptPassword } from '../lib/crypto';
-import { requireBuiltCli, runCli } from './helpers/cli-run';
+import { requireBuiltCli, runCliProcess } from './helpers/cli-run';
 
 const SERVER = resolve(__dirname, '../dist/examples/server.js');
 const SECRET = 'cli-test-secret-0123456789abcdef';
@@ -76,10 +76,10 @@ describe('metadata-password get against the running example server', () => {
 
     const token = (projectId: string) => server.tokens.find((each) => each.projectId === projectId && each.role === 'reader')!.token;
     const args = ['get', '--url', `${server.base}/compute/v2.1`, '--server', web.id, '--key', web.keyFile];
-    const read = await runCli(args, { env: { OS_AUTH_TOKEN: token(web.projectId) } });
+    const read = await runCliProcess(args, { env: { OS_AUTH_TOKEN: token(web.projectId) } });
     expect(read).toEqual({ status: 0, stdout: `${password}\n`, stderr: '' });
 
-    const other = await runCli(args, { env: { OS_AUTH_TOKEN: token('demo-b') } });
+    const other = await runCliProcess(args, { env: { OS_AUTH_TOKEN: token('demo-b') } });
     expect(other.status).toBe(1);
     expect(other.stdout).toBe('');
     expect(other.stderr).toMatch(/404/);

@@ -1,6 +1,6 @@
 import { MemoryStore } from '../lib';
 import { startFakeOwnerApi } from './helpers/cli-owner-api';
-import { requireBuiltCli, runCli, type CliResult } from './helpers/cli-run';
+import { requireBuiltCli, runCliProcess, type CliResult } from './helpers/cli-run';
 import { makeKeyDir, makeRsaKeySet, opensslEncrypt, removeKeyDir, type RsaKeySet } from './helpers/crypto-keys';
 import { OWNER_TOKEN, sleep, startWaitHost, type WaitHost } from './helpers/wait-host';
 
@@ -31,7 +31,7 @@ afterAll(async () => {
 });
 
 function get(serverId: string, baseUrl: string, ...extra: string[]): Promise<CliResult> {
-  return runCli(['get', '--url', `${baseUrl}/compute/v2.1`, '--server', serverId, ...extra], {
+  return runCliProcess(['get', '--url', `${baseUrl}/compute/v2.1`, '--server', serverId, ...extra], {
     env: { OS_AUTH_TOKEN: OWNER_TOKEN },
   });
 }
@@ -63,7 +63,7 @@ describe('get --wait SECONDS', () => {
     const api = await startFakeOwnerApi({ 'vm-1': '' });
     try {
       const started = performance.now();
-      const result = await runCli(
+      const result = await runCliProcess(
         ['get', '--url', api.baseUrl, '--server', 'vm-1', '--key', keyPath(right), '--wait', '3'],
         { env: { OS_AUTH_TOKEN: OWNER_TOKEN } },
       );
@@ -100,7 +100,7 @@ describe('--key repeated', () => {
   });
 
   test('decrypt tries each key too, whatever the order', async () => {
-    const result = await runCli(['decrypt', '--key', keyPath(right), '--key', keyPath(sameSize), ciphertext]);
+    const result = await runCliProcess(['decrypt', '--key', keyPath(right), '--key', keyPath(sameSize), ciphertext]);
     expect(result).toEqual({
       status: 0,
       stdout: `${PASSWORD}\n`,

@@ -9,6 +9,7 @@ import {
   requireBuiltCli,
   runCli,
   runCliInTerminal,
+  runCliProcess,
   type CliResult,
   type RunCliOptions,
 } from './helpers/cli-run';
@@ -91,7 +92,7 @@ afterAll(async () => {
   removeKeyDir(dir);
 });
 
-/** Runs the built command line and checks that nothing secret reached stderr. */
+/** Runs the command line (in this process) and checks that nothing secret reached stderr. */
 async function run(args: readonly string[], options?: RunCliOptions): Promise<CliResult> {
   const result = await runCli(args, options);
   for (const secret of SECRETS) expect(result.stderr).not.toContain(secret);
@@ -103,6 +104,33 @@ function expectFailure(result: CliResult, status: 1 | 2, stderr: RegExp): void {
   expect(result.stdout).toBe('');
   expect(result.stderr).toMatch(stderr);
 }
+
+describe('the built bin, as a process', () => {
+  // The other cases run the program in this process (runCli); these prove the bin itself: its
+  // streams, its exit status and its environment.
+  test('decrypt prints the password on stdout and exits 0', async () => {
+    const result = await runCliProcess(['decrypt', '--key', plainKey(), ciphertext]);
+    expect(result).toEqual({ status: 0, stdout: `${PASSWORD}\n`, stderr: '' });
+  });
+
+  test('encrypt reads the password from stdin', async () => {
+    const result = await runCliProcess(['encrypt', '--public-key', files.publicKey], { input: `${PASSWORD}\n` });
+    expect(result.status).toBe(0);
+    expect(opensslDecrypt(keys.opensslPrivatePath, result.stdout.trim(), 'pkcs1').toString('utf8')).toBe(PASSWORD);
+  });
+
+  test('get takes the token from OS_AUTH_TOKEN', async () => {
+    const args = ['get', '--url', api.baseUrl, '--server', 'server-1', '--key', plainKey()];
+    const result = await runCliProcess(args, { env: { OS_AUTH_TOKEN: ENV_TOKEN } });
+    expect(result).toEqual({ status: 0, stdout: `${PASSWORD}\n`, stderr: '' });
+  });
+
+  test('no command prints the help on stderr and exits 2; a failure exits 1', async () => {
+    expect(await runCliProcess([])).toMatchObject({ status: 2, stdout: '', stderr: expect.stringContaining('Commands:') });
+    const failed = await runCliProcess(['decrypt', '--key', join(dir!, 'missing'), ciphertext]);
+    expect(failed).toMatchObject({ status: 1, stdout: '', stderr: expect.stringContaining('no such file') });
+  });
+});
 
 describe('encrypt', () => {
   test('encrypts a password argument for the public key; openssl decrypts it', async () => {

@@ -1,6 +1,8 @@
 import { spawn, spawnSync } from 'node:child_process';
 import { existsSync } from 'node:fs';
 import { resolve } from 'node:path';
+import { Readable } from 'node:stream';
+import { runProgram } from '../../lib/cli/run';
 
 /** The built command line, as `npm test` builds it before jest runs. */
 export const CLI_PATH = resolve(__dirname, '../../dist/lib/cli/main.js');
@@ -29,8 +31,26 @@ export interface RunCliOptions {
   readonly cwd?: string;
 }
 
+/**
+ * Runs the command line in this process (`runProgram`, the sources): stdin is `options.input` or
+ * empty, never a terminal; the environment is PATH and `options.env` only. A Node process per case
+ * cost the CLI suite about 10 s of CPU; `runCliProcess` runs the built bin where the process itself
+ * is under test.
+ */
+export async function runCli(args: readonly string[], options: Omit<RunCliOptions, 'cwd'> = {}): Promise<CliResult> {
+  let stdout = '';
+  let stderr = '';
+  const status = await runProgram(args, {
+    stdin: Readable.from(options.input === undefined ? [] : [Buffer.from(options.input)]),
+    stdout: { write: (text: string) => (stdout += text) },
+    stderr: { write: (text: string) => (stderr += text) },
+    env: { PATH: process.env.PATH ?? '', ...options.env },
+  });
+  return { status, stdout, stderr };
+}
+
 /** Runs `node dist/lib/cli/main.js ...args` as a child process. */
-export function runCli(args: readonly string[], options: RunCliOptions = {}): Promise<CliResult> {
+export function runCliProcess(args: readonly string[], options: RunCliOptions = {}): Promise<CliResult> {
   return new Promise((resolvePromise, reject) => {
     const child = spawn(process.execPath, [CLI_PATH, ...args], {
       cwd: options.cwd,

@@ -3,21 +3,21 @@ import { STRONG_RSA_BITS, rsaPublicKeyOf } from '../crypto/public-key';
 import { paddingValue, parseCommand, required, requiredList, timeoutValue, waitValue, type Values } from './args';
 import { inputOrStdin, passphraseFromFileOrEnv, promptHidden, readInputFile, withoutTrailingNewline } from './input';
 import { fetchCiphertext, passwordUrl, tokenFrom } from './owner-api';
-import { CliError, PASSPHRASE_ENV, PROGRAM, usageError, warn } from './program';
+import { CliError, PASSPHRASE_ENV, PROGRAM, usageError, warn, type ProgramIo } from './program';
 import { controlOrFormatCodes } from './server-text';
 
 /* Each command resolves the text to print on stdout, or throws a CliError. */
 
-export async function runEncrypt(args: string[]): Promise<string> {
+export async function runEncrypt(io: ProgramIo, args: string[]): Promise<string> {
   const { values, input } = parseCommand('encrypt', args, {
     'public-key': { type: 'string' },
     padding: { type: 'string' },
   });
   const keyPath = required(values, 'public-key', 'encrypt');
   const padding = paddingValue(values, 'encrypt');
-  const publicKey = readInputFile(keyPath, 'public key file').toString('utf8');
+  const publicKey = readInputFile(io, keyPath, 'public key file').toString('utf8');
   const fromStdin = input === undefined || input === '-';
-  const text = await inputOrStdin(input, 'password', 'encrypt');
+  const text = await inputOrStdin(io, input, 'password', 'encrypt');
   const password = fromStdin ? withoutTrailingNewline(text) : text;
   let ciphertext: string;
   try {
@@ -25,11 +25,11 @@ export async function runEncrypt(args: string[]): Promise<string> {
   } catch (error) {
     throw cryptoFailure(error, keyPath);
   }
-  warnIfWeak(rsaPublicKeyOf(publicKey).bits, keyPath);
+  warnIfWeak(io, rsaPublicKeyOf(publicKey).bits, keyPath);
   return ciphertext;
 }
 
-export async function runDecrypt(args: string[]): Promise<string> {
+export async function runDecrypt(io: ProgramIo, args: string[]): Promise<string> {
   const { values, input } = parseCommand('decrypt', args, {
     key: { type: 'string', multiple: true },
     'passphrase-file': { type: 'string' },
@@ -38,14 +38,14 @@ export async function runDecrypt(args: string[]): Promise<string> {
   });
   const keyPaths = requiredList(values, 'key', 'decrypt');
   const padding = paddingValue(values, 'decrypt');
-  const keys = keyPaths.map((keyPath) => ({ keyPath, key: readInputFile(keyPath, 'key file', 'secret') }));
+  const keys = keyPaths.map((keyPath) => ({ keyPath, key: readInputFile(io, keyPath, 'key file', 'secret') }));
   const readsStdin = input === undefined || input === '-';
-  const ciphertext = await inputOrStdin(input, 'ciphertext', 'decrypt');
-  const canPrompt = !readsStdin && process.stdin.isTTY === true;
-  return passwordToPrint(await decryptWithKeyFiles(ciphertext, keys, values, padding, canPrompt), values);
+  const ciphertext = await inputOrStdin(io, input, 'ciphertext', 'decrypt');
+  const canPrompt = !readsStdin && io.stdin.isTTY === true;
+  return passwordToPrint(await decryptWithKeyFiles(io, ciphertext, keys, values, padding, canPrompt), values);
 }
 
-export async function runGet(args: string[]): Promise<string> {
+export async function runGet(io: ProgramIo, args: string[]): Promise<string> {
   const { values, input } = parseCommand('get', args, {
     url: { type: 'string' },
     server: { type: 'string' },
@@ -65,10 +65,10 @@ export async function runGet(args: string[]): Promise<string> {
   const padding = paddingValue(values, 'get');
   const timeoutMs = timeoutValue(values);
   const wait = waitValue(values, 'get');
-  const token = tokenFrom(values);
-  const keys = keyPaths.map((keyPath) => ({ keyPath, key: readInputFile(keyPath, 'key file', 'secret') }));
-  const ciphertext = await fetchCiphertext(url, token, serverId, timeoutMs, wait);
-  const password = await decryptWithKeyFiles(ciphertext, keys, values, padding, process.stdin.isTTY === true);
+  const token = tokenFrom(io, values);
+  const keys = keyPaths.map((keyPath) => ({ keyPath, key: readInputFile(io, keyPath, 'key file', 'secret') }));
+  const ciphertext = await fetchCiphertext(io, url, token, serverId, timeoutMs, wait);
+  const password = await decryptWithKeyFiles(io, ciphertext, keys, values, padding, io.stdin.isTTY === true);
   return passwordToPrint(password, values);
 }
 
@@ -90,6 +90,7 @@ class WrongKeyError extends CliError {}
  * passphrase) stops at once. With several keys, stderr names the one that decrypted.
  */
 async function decryptWithKeyFiles(
+  io: ProgramIo,
   ciphertext: string,
   keys: readonly KeyFile[],
   values: Values,
@@ -100,14 +101,14 @@ async function decryptWithKeyFiles(
   for (const { keyPath, key } of keys) {
     let password: string;
     try {
-      password = await decryptWithKeyFile(ciphertext, keyPath, key, values, padding, canPrompt);
+      password = await decryptWithKeyFile(io, ciphertext, keyPath, key, values, padding, canPrompt);
     } catch (error) {
       if (keys.length === 1 || !(error instanceof WrongKeyError)) throw error;
       misses.push(`'${keyPath}': ${error.message}`);
       continue;
     }
-    if (keys.length > 1) process.stderr.write(`${PROGRAM}: decrypted with key file '${keyPath}'\n`);
-    warnIfWeak(keyBitsOf(ciphertext), keyPath);
+    if (keys.length > 1) io.stderr.write(`${PROGRAM}: decrypted with key file '${keyPath}'\n`);
+    warnIfWeak(io, keyBitsOf(ciphertext), keyPath);
     return password;
   }
   throw new CliError(`none of the ${keys.length} keys decrypts this password: ${misses.join('; ')}`);
@@ -139,9 +140,10 @@ function cryptoFailure(error: unknown, keyPath: string): unknown {
 }
 
 /** Warns that a key the crypto helpers accept is still too small to rely on. */
-function warnIfWeak(bits: number, keyPath: string): void {
+function warnIfWeak(io: ProgramIo, bits: number, keyPath: string): void {
   if (bits >= STRONG_RSA_BITS) return;
   warn(
+    io,
     `the ${bits}-bit key in '${keyPath}' is weak: keys under ${STRONG_RSA_BITS} bits may be factored. ` +
       'Make a new one with `ssh-keygen -t rsa -b 4096`.',
   );
@@ -149,6 +151,7 @@ function warnIfWeak(bits: number, keyPath: string): void {
 
 /** Decrypts with the key file, asking for its passphrase only when the key turns out encrypted. */
 async function decryptWithKeyFile(
+  io: ProgramIo,
   ciphertext: string,
   keyPath: string,
   key: Buffer,
@@ -156,7 +159,7 @@ async function decryptWithKeyFile(
   padding: PasswordPadding,
   canPrompt: boolean,
 ): Promise<string> {
-  const passphrase = passphraseFromFileOrEnv(values);
+  const passphrase = passphraseFromFileOrEnv(io, values);
   try {
     return decryptPassword(ciphertext, key, { padding, passphrase });
   } catch (error) {
@@ -170,7 +173,7 @@ async function decryptWithKeyFile(
         '(stdin is not a terminal, so there is no prompt).',
     );
   }
-  const typed = await promptHidden(`Passphrase for ${keyPath}: `);
+  const typed = await promptHidden(io, `Passphrase for ${keyPath}: `);
   try {
     return decryptPassword(ciphertext, key, { padding, passphrase: typed });
   } catch (error) {

@@ -2,7 +2,7 @@ import { isServerId } from '../core/server-id';
 import { withTimeout } from '../core/timeout';
 import type { Values } from './args';
 import { readInputFile } from './input';
-import { CliError, TOKEN_ENV, usageError, warn } from './program';
+import { CliError, TOKEN_ENV, usageError, warn, type ProgramIo } from './program';
 import { cleanServerText } from './server-text';
 
 /** The most of an answer read: the owner API's answers are a few hundred bytes. */
@@ -31,17 +31,17 @@ const NETWORK_CAUSES: Readonly<Record<string, string>> = {
 const HEADER_SAFE_TOKEN = /^[\x21-\x7e]+$/;
 
 /** The token from --token-file, else --token, else the environment, checked to fit in a header. */
-export function tokenFrom(values: Values): string {
+export function tokenFrom(io: ProgramIo, values: Values): string {
   const { token, 'token-file': tokenFile } = values;
   if (typeof token === 'string' && typeof tokenFile === 'string') {
     throw usageError('pass either --token or --token-file, not both', 'get');
   }
   const [value, source] =
     typeof tokenFile === 'string'
-      ? [readInputFile(tokenFile, 'token file', 'secret').toString('utf8').trim(), `token file '${tokenFile}'`]
+      ? [readInputFile(io, tokenFile, 'token file', 'secret').toString('utf8').trim(), `token file '${tokenFile}'`]
       : typeof token === 'string'
         ? [token, '--token']
-        : [process.env[TOKEN_ENV] ?? '', TOKEN_ENV];
+        : [io.env[TOKEN_ENV] ?? '', TOKEN_ENV];
   if (value === '') {
     if (source === TOKEN_ENV) throw usageError(`no token: set ${TOKEN_ENV}, or pass --token-file FILE`, 'get');
     throw new CliError(`the token from ${source} is empty`);
@@ -96,6 +96,7 @@ const POLL_PAUSE_MS = 5000;
  * fails with exit status 3; a server that does not hold answers is asked again every 5 s.
  */
 export async function fetchCiphertext(
+  io: ProgramIo,
   url: URL,
   token: string,
   serverId: string,
@@ -103,7 +104,7 @@ export async function fetchCiphertext(
   waitSeconds?: number,
 ): Promise<string> {
   if (url.protocol === 'http:' && !isLoopback(url.hostname)) {
-    warn(`sending the token to ${url.host} over plain http`);
+    warn(io, `sending the token to ${url.host} over plain http`);
   }
   const deadline = waitSeconds === undefined ? undefined : Date.now() + waitSeconds * 1000;
   for (;;) {

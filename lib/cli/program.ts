@@ -21,7 +21,19 @@ export function usageError(message: string, command?: Command): CliError {
   return new CliError(`${message}\nRun \`${PROGRAM}${command ? ` ${command}` : ''} --help\` for usage.`, 2);
 }
 
+/**
+ * The streams and environment the program runs with: the process's own (`main.ts`), or others
+ * given to `runProgram` (the tests run most cases in their own process this way).
+ */
+export interface ProgramIo {
+  /** Standard input; `isTTY` is true when it is a terminal. */
+  readonly stdin: NodeJS.ReadableStream & { readonly isTTY?: boolean; destroy(): void };
+  readonly stdout: { write(text: string): unknown };
+  readonly stderr: { write(text: string): unknown };
+  readonly env: Readonly<Record<string, string | undefined>>;
+}
+
 /** Prints a warning on stderr; the command goes on. */
-export function warn(message: string): void {
-  process.stderr.write(`${PROGRAM}: warning: ${message}\n`);
+export function warn(io: ProgramIo, message: string): void {
+  io.stderr.write(`${PROGRAM}: warning: ${message}\n`);
 }
