@@ -10,7 +10,6 @@ const LONGEST = [
   'prefer-wait',
   'packaging-toolchain',
   'bench-abort',
-  'cli',
   'store-failover-cluster',
   'doc-snippets',
   'packaging-without-peers',
