@@ -199,7 +199,12 @@ function abuseHost(behaviour: { current: CallbackBehaviour }) {
     if (how === 'normal') return found();
     if (how === 'falsy') return 0 as never;
     if (how === 'not-an-instance') return { id: 42 } as never;
-    if (how === 'hostile-instance') return hostileValue(behaviour.current.hostile, found() ?? { id: 'p1-x' }) as never;
+    if (how === 'hostile-instance') {
+      // The instance the host found, wrapped in a hostile value; none found stays none (a stand-in
+      // id would be an instance the case does not track: a DELETE would clear it, not the case's).
+      const instance = found();
+      return (instance === null ? null : hostileValue(behaviour.current.hostile, instance)) as never;
+    }
     return failing(how) as never;
   };
   const app = express();
