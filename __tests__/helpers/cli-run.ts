@@ -34,7 +34,7 @@ export interface RunCliOptions {
 /**
  * Runs the command line in this process (`runProgram`, the sources): stdin is `options.input` or
  * empty, never a terminal; the environment is PATH and `options.env` only. A Node process per case
- * cost the CLI suite about 10 s of CPU; `runCliProcess` runs the built bin where the process itself
+ * cost the CLI suite 13 s of CPU; `runCliProcess` runs the built bin where the process itself
  * is under test.
  */
 export async function runCli(args: readonly string[], options: Omit<RunCliOptions, 'cwd'> = {}): Promise<CliResult> {

@@ -5,6 +5,7 @@ import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { promisify } from 'node:util';
 import type { PasswordPadding } from '../../lib/crypto';
+import { waitForRunFile } from './run-files';
 
 const run = promisify(execFile);
 
@@ -75,21 +76,12 @@ export const RUN_KEYS_VARIABLE = 'MDPW_TEST_KEYS_DIR';
 export const RUN_KEYS_MADE_VARIABLE = `${RUN_KEYS_VARIABLE}_MADE_BY_RUN`;
 
 const doneMarker = (dir: string, name: string): string => join(dir, `done-${name}`);
+const failedMarker = (dir: string, name: string): string => join(dir, `failed-${name}`);
 
 /** Marks a key set of the run as made, or as failed with `error`, for `makeRsaKeySet` waiting on it. */
 export function runKeySetDone(dir: string, name: string, error?: unknown): void {
-  writeFileSync(doneMarker(dir, name), error === undefined ? '' : String(error));
-}
-
-/** Waits until `global-keys-setup.ts` has made the key set `name` (it makes them while the suites start). */
-async function runKeySetMade(dir: string, name: string): Promise<void> {
-  const deadline = Date.now() + 120_000;
-  while (!existsSync(doneMarker(dir, name))) {
-    if (Date.now() > deadline) throw new Error(`the run's ${name} key was not made within 120 s`);
-    await new Promise((resolve) => setTimeout(resolve, 50));
-  }
-  const error = readFileSync(doneMarker(dir, name), 'utf8');
-  if (error !== '') throw new Error(`the run could not make its ${name} key: ${error}`);
+  if (error === undefined) writeFileSync(doneMarker(dir, name), '');
+  else writeFileSync(failedMarker(dir, name), `the run could not make its ${name} key: ${String(error)}`);
 }
 
 /** The key sets `global-keys-setup.ts` makes once per run: every name the suites ask for. */
@@ -107,7 +99,10 @@ export const RUN_KEY_SETS: readonly { readonly bits: number; readonly name: stri
 export async function makeRsaKeySet(dir: string, bits: number, name = `rsa-${bits}`): Promise<RsaKeySet> {
   const runDir = process.env[RUN_KEYS_VARIABLE];
   const made = runDir !== undefined && RUN_KEY_SETS.some((set) => set.bits === bits && set.name === name);
-  if (made && process.env[RUN_KEYS_MADE_VARIABLE] === '1') await runKeySetMade(runDir, name);
+  // globalSetup makes them while the suites start: wait for this one.
+  if (made && process.env[RUN_KEYS_MADE_VARIABLE] === '1') {
+    await waitForRunFile(doneMarker(runDir, name), failedMarker(runDir, name), 120_000, `the run's ${name} key`);
+  }
   else if (!made || !existsSync(join(runDir, `${name}.pub`))) return generateRsaKeySet(dir, bits, name);
   for (const file of readdirSync(runDir).filter((entry) => entry.startsWith(`${name}.`) || entry.startsWith(`${name}-`))) {
     copyFileSync(join(runDir, file), join(dir, file));

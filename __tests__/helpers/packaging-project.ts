@@ -4,6 +4,7 @@ import { copyFile, mkdir, mkdtemp, rename, rm, writeFile } from 'node:fs/promise
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { RUN_KEYS_MADE_VARIABLE, RUN_KEYS_VARIABLE } from './crypto-keys';
+import { waitForRunFile } from './run-files';
 
 export const REPO_ROOT = join(__dirname, '..', '..');
 const FIXTURES = join(REPO_ROOT, '__tests__', 'fixtures', 'consumers');
@@ -97,17 +98,6 @@ async function packInto(destination: string): Promise<PackedPackage> {
   return { tarball: join(destination, entry.filename), files: entry.files.map((file) => file.path).sort() };
 }
 
-/** Waits for the suite that packs for the whole run: its manifest, or the error it wrote. */
-async function packedByAnotherSuite(dir: string): Promise<PackedPackage> {
-  const deadline = Date.now() + INSTALL_TIMEOUT_MS;
-  while (Date.now() < deadline) {
-    if (existsSync(join(dir, PACK_FAILED))) throw new Error(readFileSync(join(dir, PACK_FAILED), 'utf8'));
-    if (existsSync(join(dir, PACK_MANIFEST))) return JSON.parse(readFileSync(join(dir, PACK_MANIFEST), 'utf8')) as PackedPackage;
-    await new Promise((resolve) => setTimeout(resolve, 100));
-  }
-  throw new Error(`no tarball in ${dir} after ${INSTALL_TIMEOUT_MS} ms`);
-}
-
 const PACK_MANIFEST = 'packed.json';
 const PACK_FAILED = 'failed.txt';
 
@@ -127,7 +117,8 @@ export async function packTarball(destination: string): Promise<PackedPackage> {
     await mkdir(dir);
   } catch (error) {
     if ((error as NodeJS.ErrnoException).code !== 'EEXIST') throw error;
-    return packedByAnotherSuite(dir);
+    const manifest = await waitForRunFile(join(dir, PACK_MANIFEST), join(dir, PACK_FAILED), INSTALL_TIMEOUT_MS, 'the run\'s tarball');
+    return JSON.parse(manifest) as PackedPackage;
   }
   try {
     const packed = await packInto(dir);
